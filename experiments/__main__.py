@@ -1,0 +1,5 @@
+import sys
+
+from sparft.experiments.cli import main
+
+sys.exit(main())
