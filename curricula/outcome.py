@@ -78,6 +78,27 @@ class StepOutcome:
         if self.tokens.shape not in (self.rewards.shape, (b,)):
             raise ValueError(f"tokens has shape {self.tokens.shape}, expected {self.rewards.shape}")
 
+    def __eq__(self, other: object) -> bool:
+        # The generated dataclass __eq__ compares array fields with ``==``, whose
+        # truth value is ambiguous; compare them element-wise instead (Gymnasium's
+        # env checker compares infos that hold an outcome).
+        if not isinstance(other, StepOutcome):
+            return NotImplemented
+        return (
+            self.step == other.step
+            and self.example_ids == other.example_ids
+            and all(
+                np.array_equal(getattr(self, f), getattr(other, f))
+                for f in ("arms", "rewards", "advantages", "tokens")
+            )
+            and self.loss == other.loss
+            and self.wall_time == other.wall_time
+            and dict(self.eval) == dict(other.eval)
+            and dict(self.extra) == dict(other.extra)
+        )
+
+    __hash__ = None  # mutable: not hashable (as the generated dataclass would be)
+
     @property
     def batch_size(self) -> int:
         return len(self.example_ids)

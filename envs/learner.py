@@ -19,9 +19,16 @@ class Learner(Protocol):
     """A policy that GRPO can update one batch at a time.
 
     ``train_step`` receives the batch's example ids and the arm each came from
-    and performs exactly one policy update, returning its :class:`StepOutcome`.
+    and performs exactly one policy update, returning its :class:`StepOutcome`
+    (rewards in ``[0, 1]``: the curriculum signals assume pass/fail-like rewards).
     ``evaluate`` returns held-out metrics (at least ``"accuracy"``) on a fixed
-    split. ``state_dict`` / ``load_state_dict`` make a run resumable.
+    split. ``reset(seed)`` returns to the initial policy (a new training run) and
+    seeds the learner's own randomness. ``state_dict`` / ``load_state_dict`` make a
+    run resumable.
+
+    Optional attributes that :class:`~sparft.envs.CurriculumEnv` reads when present:
+    ``arms`` (the :class:`~sparft.curricula.arms.ArmSet` it trains on, so that
+    ``arms=`` may be left out) and ``group_size`` (G, checked against the env's).
     """
 
     def train_step(

@@ -1,0 +1,362 @@
+"""The contract every bandit keeps, and the hyperparameter dataclass it is built from.
+
+``Bandit`` is the readable per-step reference: ``select() -> arm``,
+``update(arm, reward)``, ``probabilities()``, ``values()``, ``reset()``,
+``state_dict()`` / ``load_state_dict()``. Subclasses hold their statistics in
+the attributes named by ``_state_fields``; the base class turns those into
+plain JSON-able data (and back), together with the random streams' states,
+so that a run stopped mid-way continues with identical draws.
+
+``Hyperparameters`` is the base of each algorithm's frozen dataclass: fields are
+declared with ``hp(default, help, low=, high=, log=)`` (the one-line help and a
+sensible sweep range travel with the field), types are checked and coerced
+(an int where a float is expected, an integral float where an int is), and
+``validate`` checks ranges. The same dataclass feeds configs, sweeps and
+``sparft bandits``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+import operator
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import MISSING, asdict, dataclass, field, fields
+from typing import Any, ClassVar
+
+import numpy as np
+
+from sparft.bandits import _rng
+
+__all__ = ["REAL_REWARDS", "UNIT_REWARDS", "Bandit", "Hyperparameters", "hp"]
+
+#: Rewards in [0, 1]: what the bounded-reward analyses (UCB, KL-UCB, EXP3, Beta) assume.
+UNIT_REWARDS = (0.0, 1.0)
+#: Real-valued rewards. The bound keeps every running statistic finite for
+#: millions of steps; rescale rewards that are larger.
+REAL_REWARDS = (-1e12, 1e12)
+
+FORMAT_VERSION = 1
+
+
+def hp(default: Any, help: str, *, low: float | None = None, high: float | None = None,
+       log: bool = False) -> Any:
+    """A hyperparameter field: its default, one line of help, and the range a sweep
+    should search (``low``/``high``, on a log scale when ``log``), not the valid range."""
+    return field(default=default, metadata={"help": help, "low": low, "high": high, "log": log})
+
+
+def check_range(name: str, value: float | None, low: float | None = None,
+                high: float | None = None, *, low_open: bool = False,
+                high_open: bool = False) -> None:
+    """Raise ``ValueError`` unless ``value`` lies in the given interval (None passes)."""
+    if value is None:
+        return
+    if low is not None and (value <= low if low_open else value < low):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
+    if high is not None and (value >= high if high_open else value > high):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value}")
+
+
+def _type_name(tp: Any) -> str:
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        return " | ".join(_type_name(a) for a in typing.get_args(tp))
+    return "None" if tp is type(None) else getattr(tp, "__name__", str(tp))
+
+
+def _coerce(name: str, value: Any, tp: Any) -> Any:
+    if isinstance(tp, types.UnionType) or typing.get_origin(tp) is typing.Union:
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        (tp,) = [a for a in args if a is not type(None)]
+    if tp is bool:
+        if isinstance(value, bool | np.bool_):
+            return bool(value)
+    elif tp is int:
+        if isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_):
+            return int(value)
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            return int(value)  # 100.0 from a YAML file or a float sweep
+    elif tp is float:
+        if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+            value = float(value)
+            if math.isfinite(value):
+                return value
+            raise ValueError(f"{name} must be finite, got {value}")
+    elif tp is str:
+        if isinstance(value, str):
+            return value
+    else:  # pragma: no cover - a new field type needs a rule here
+        return value
+    raise ValueError(f"{name} must be {_type_name(tp)}, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Hyperparameters:
+    """Base of every algorithm's hyperparameters: typed, frozen, validated."""
+
+    def __post_init__(self) -> None:
+        hints = typing.get_type_hints(type(self))
+        for f in fields(self):
+            value = getattr(self, f.name)
+            coerced = _coerce(f.name, value, hints[f.name])
+            if coerced is not value:
+                object.__setattr__(self, f.name, coerced)
+        self.validate()
+
+    def validate(self) -> None:
+        """Check ranges; raise ``ValueError`` naming the field and the valid range."""
+
+    @classmethod
+    def describe(cls) -> list[dict]:
+        """One JSON-able dict per field: name, type, default, help, sweep range."""
+        hints = typing.get_type_hints(cls)
+        out = []
+        for f in fields(cls):
+            default = None if f.default is MISSING else f.default
+            out.append({
+                "name": f.name,
+                "type": _type_name(hints[f.name]),
+                "default": default,
+                "help": f.metadata.get("help", ""),
+                "low": f.metadata.get("low"),
+                "high": f.metadata.get("high"),
+                "log": bool(f.metadata.get("log", False)),
+            })
+        return out
+
+    @classmethod
+    def listing(cls) -> str:
+        names = [f"{f.name} (default {f.default!r})" for f in fields(cls)]
+        return ", ".join(names) if names else "none"
+
+    @classmethod
+    def build(cls, label: str, params: Mapping[str, Any]) -> Hyperparameters:
+        """Construct from keyword values; any problem is a one-line ``ValueError``
+        that names the algorithm and its valid hyperparameters."""
+        valid = [f.name for f in fields(cls)]
+        for key in params:
+            if key not in valid:
+                close = difflib.get_close_matches(key, valid, n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(
+                    f"{label}: unknown hyperparameter {key!r}{hint}; valid: {cls.listing()}"
+                )
+        try:
+            return cls(**params)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f"{label}: {e}; valid hyperparameters: {cls.listing()}") from None
+
+
+@dataclass(frozen=True)
+class NoHyperparameters(Hyperparameters):
+    """An algorithm without hyperparameters."""
+
+
+def check_n_arms(n_arms: Any) -> int:
+    if isinstance(n_arms, bool | np.bool_) or not isinstance(n_arms, numbers.Integral) or n_arms < 1:
+        raise ValueError(f"n_arms must be a positive int, got {n_arms!r}")
+    return int(n_arms)
+
+
+def _to_json(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, list):
+        return list(value)
+    return value
+
+
+def _from_json(name: str, saved: Any, current: Any) -> Any:
+    """``saved`` converted to the type and shape of the attribute it replaces."""
+    if isinstance(current, np.ndarray):
+        arr = np.asarray(saved, dtype=current.dtype)
+        if arr.shape != current.shape:
+            raise ValueError(f"state_dict field {name!r} has shape {arr.shape}, expected {current.shape}")
+        return arr
+    if isinstance(current, list):
+        if not isinstance(saved, list) or len(saved) != len(current):
+            raise ValueError(f"state_dict field {name!r} has the wrong length")
+        return list(saved)
+    if isinstance(current, bool):
+        return bool(saved)
+    if isinstance(current, int):
+        return int(saved)
+    if isinstance(current, float):
+        return float(saved)
+    return saved
+
+
+class Bandit:
+    """Base class of the per-step bandits (one run, one arm per ``select``).
+
+    Subclasses set ``Params`` (the hyperparameter dataclass), ``reward_range``,
+    ``_state_fields`` (attributes holding the learned statistics), the draw
+    layouts they read each ``select``/``update`` and implement ``_reset_stats``,
+    ``select``, ``update`` and ``values`` (and ``probabilities`` where the
+    algorithm has a selection distribution). The first line of a subclass's
+    docstring is its one-line description.
+    """
+
+    name: ClassVar[str] = ""
+    Params: ClassVar[type[Hyperparameters]] = NoHyperparameters
+    reward_range: ClassVar[tuple[float, float]] = UNIT_REWARDS
+    has_probabilities: ClassVar[bool] = False
+    #: The vectorised form (a ``sparft.bandits.vector.VectorBandit``), if any.
+    Vector: ClassVar[type | None] = None
+    _state_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, n_arms: int, seed: Any = None, **params: Any):
+        self.n_arms = check_n_arms(n_arms)
+        self.params = self.Params.build(self.label(), params)
+        self._seed(_rng.seed_sequence(seed))
+        self.t = 0
+        self._reset_stats()
+
+    # -- what a subclass provides -------------------------------------------------
+    def _select_layout(self) -> tuple[tuple[str, int], ...]:
+        """Variates read by each ``select``: ``(kind, width)`` entries."""
+        return ()
+
+    def _update_layout(self) -> tuple[tuple[str, int], ...]:
+        """Variates read by each ``update``."""
+        return ()
+
+    def _prepare_select(self, *raw: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per-block precomputation on the select draws (default: none)."""
+        return raw
+
+    def _reset_stats(self) -> None:
+        raise NotImplementedError
+
+    def select(self) -> int:
+        """The arm to play next."""
+        raise NotImplementedError
+
+    def update(self, arm: int, reward: float) -> None:
+        """Record that ``arm`` was played and returned ``reward``."""
+        raise NotImplementedError
+
+    def values(self) -> np.ndarray:
+        """Current per-arm estimates (see each algorithm for what they are)."""
+        raise NotImplementedError
+
+    def probabilities(self) -> np.ndarray | None:
+        """The distribution the next ``select`` draws from, or None if it has none."""
+        return None
+
+    # -- shared machinery ---------------------------------------------------------
+    @classmethod
+    def label(cls) -> str:
+        return cls.name or f"{cls.__module__}:{cls.__qualname__}"
+
+    @classmethod
+    def summary(cls) -> str:
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0].strip() if doc else ""
+
+    def _seed(self, ss: np.random.SeedSequence) -> None:
+        self._draws = self._make_draws(ss, _rng.SELECT, self._select_layout(), self._prepare_select)
+        self._update_draws = self._make_draws(ss, _rng.UPDATE, self._update_layout(), None)
+        self._spare = _rng.generator(_rng.child(ss, _rng.SPARE))
+
+    @staticmethod
+    def _make_draws(ss, channel, layout, prepare):
+        if not layout:
+            return None
+        channel_ss = _rng.child(ss, channel)
+        seeds = [[_rng.child(channel_ss, k) for k in range(len(layout))]]
+        return _rng.Draws(seeds, layout, None, prepare)
+
+    def reset(self, seed: Any = None) -> None:
+        """Forget everything learned. With ``seed``, also restart the random streams
+        (the bandit then equals a new one made with that seed); without, they go on."""
+        if seed is not None:
+            self._seed(_rng.seed_sequence(seed))
+        self.t = 0
+        self._reset_stats()
+
+    def _check(self, arm: Any, reward: Any) -> tuple[int, float]:
+        """Validated ``(arm, reward)``; rewards outside ``reward_range`` raise, never clip."""
+        try:
+            arm = operator.index(arm)
+        except TypeError:
+            raise ValueError(f"{self.label()}: arm must be an int, got {arm!r}") from None
+        if not 0 <= arm < self.n_arms:
+            raise ValueError(f"{self.label()}: arm {arm} is out of range [0, {self.n_arms - 1}]")
+        try:
+            r = float(reward)
+        except (TypeError, ValueError):
+            raise ValueError(f"{self.label()}: reward must be a number, got {reward!r}") from None
+        lo, hi = self.reward_range
+        if not lo <= r <= hi:  # also catches NaN
+            raise ValueError(
+                f"{self.label()}: reward {r!r} is outside its range [{lo:g}, {hi:g}]; "
+                "rescale rewards before passing them (they are never clipped)"
+            )
+        return arm, r
+
+    def state_dict(self) -> dict:
+        """Everything needed to continue this run identically, as plain JSON-able data."""
+        return {
+            "algorithm": self.label(),
+            "format": FORMAT_VERSION,
+            "n_arms": self.n_arms,
+            "params": asdict(self.params),
+            "t": self.t,
+            "stats": {k: _to_json(getattr(self, k)) for k in self._state_fields},
+            "rng": {
+                "select": self._draws.state() if self._draws else None,
+                "update": self._update_draws.state() if self._update_draws else None,
+                "spare": _rng.generator_state(self._spare),
+            },
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from ``state`` (from ``state_dict`` of the same algorithm and settings)."""
+        check_state_header(state, self.label(), self.n_arms, asdict(self.params))
+        stats = state["stats"]
+        missing = set(self._state_fields) - set(stats)
+        if missing:
+            raise ValueError(f"state_dict lacks the fields {sorted(missing)}")
+        loaded = {k: _from_json(k, stats[k], getattr(self, k)) for k in self._state_fields}
+        rng = state["rng"]
+        if self._draws:
+            self._draws.load(rng["select"])
+        if self._update_draws:
+            self._update_draws.load(rng["update"])
+        _rng.set_generator_state(self._spare, rng["spare"])
+        for k, v in loaded.items():
+            setattr(self, k, v)
+        self.t = int(state["t"])
+        self._after_load()
+
+    def _after_load(self) -> None:
+        """Rebuild caches derived from the loaded statistics."""
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in asdict(self.params).items())
+        return f"{type(self).__name__}(n_arms={self.n_arms}{', ' if params else ''}{params})"
+
+
+def check_state_header(state: Mapping[str, Any], label: str, n_arms: int, params: dict,
+                       n_runs: int | None = None) -> None:
+    if not isinstance(state, Mapping) or "algorithm" not in state:
+        raise ValueError("not a bandit state_dict (no 'algorithm' key)")
+    if state["algorithm"] != label:
+        raise ValueError(f"state_dict is from {state['algorithm']!r}, not {label!r}")
+    if state.get("format") != FORMAT_VERSION:
+        raise ValueError(f"state_dict format {state.get('format')!r} is not {FORMAT_VERSION}")
+    if state["n_arms"] != n_arms:
+        raise ValueError(f"state_dict has n_arms={state['n_arms']}, this bandit has {n_arms}")
+    if n_runs is not None and state.get("n_runs") != n_runs:
+        raise ValueError(f"state_dict has n_runs={state.get('n_runs')}, this bandit has {n_runs}")
+    if dict(state["params"]) != params:
+        raise ValueError(
+            f"state_dict was saved with hyperparameters {dict(state['params'])}, "
+            f"this bandit has {params}"
+        )

@@ -1,0 +1,137 @@
+"""How fast are sparft's bandits? Steps per second, against MABWiser, in one run.
+
+    python benchmarks/bandit_speed.py            # about a minute
+    python benchmarks/bandit_speed.py --quick    # a few seconds, rougher figures
+
+1. Per object: select + update steps per second of UCB1 and Beta Thompson
+   sampling on one 10-arm Bernoulli problem, for sparft and for MABWiser
+   (``predict`` + ``partial_fit``), and the ratio. MABWiser is only needed here:
+   ``pip install mabwiser`` (the project does not depend on it); without it the
+   sparft figures are still printed.
+2. Vectorised: run-steps per second of every algorithm with 1,000 runs
+   advanced together (``sparft.bandits.vector``).
+
+Every step includes drawing the Bernoulli reward of the chosen arm, the same
+way for every contestant. Each figure is the best of ``--repeats`` timings,
+because on a shared machine the best is the least disturbed one; ratios come
+from timings taken in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+
+import numpy as np
+
+from sparft import bandits
+
+N_ARMS = 10
+MEANS = np.linspace(0.05, 0.95, N_ARMS)  # the same 10-arm Bernoulli problem everywhere
+
+
+def best_rate(step_fn, n_steps: int, repeats: int, per_step: int = 1) -> float:
+    """Best steps/second over ``repeats`` timings of ``n_steps`` calls of ``step_fn``."""
+    best = 0.0
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        for i in range(n_steps):
+            step_fn(i)
+        best = max(best, n_steps * per_step / (time.perf_counter() - t0))
+    return best
+
+
+def sparft_object(name: str, n_steps: int, repeats: int) -> float:
+    bandit = bandits.make(name, N_ARMS, seed=0)
+    u = np.random.default_rng(1).random(n_steps).tolist()
+    means = MEANS.tolist()
+
+    def step(i):
+        arm = bandit.select()
+        bandit.update(arm, 1.0 if u[i] < means[arm] else 0.0)
+
+    return best_rate(step, n_steps, repeats)
+
+
+def mabwiser_object(name: str, n_steps: int, repeats: int) -> float | None:
+    try:
+        from mabwiser.mab import MAB, LearningPolicy
+    except ImportError:
+        return None
+    policy = {"ucb1": LearningPolicy.UCB1(alpha=1.0),
+              "thompson_beta": LearningPolicy.ThompsonSampling()}[name]
+    arms = list(range(N_ARMS))
+    mab = MAB(arms, policy, seed=0)
+    mab.fit(decisions=arms, rewards=[0] * N_ARMS)  # MABWiser must be fitted before predict
+    u = np.random.default_rng(1).random(n_steps).tolist()
+    means = MEANS.tolist()
+
+    def step(i):
+        arm = mab.predict()
+        mab.partial_fit([arm], [1 if u[i] < means[arm] else 0])
+
+    return best_rate(step, n_steps, repeats)
+
+
+def sparft_vector(name: str, n_runs: int, n_steps: int, repeats: int) -> float:
+    vb = bandits.make_vector(name, N_ARMS, n_runs, seed=0)
+    rng = np.random.default_rng(1)
+    for _ in range(20):  # leave the start-up phase (untried arms) out of the timing
+        arms = vb.select()
+        vb.update(arms, (rng.random(n_runs) < MEANS[arms]).astype(float))
+
+    def step(i):
+        arms = vb.select()
+        vb.update(arms, (rng.random(n_runs) < MEANS[arms]).astype(float))
+
+    return best_rate(step, n_steps, repeats, per_step=n_runs)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="shorter timings")
+    parser.add_argument("--repeats", type=int, default=None, help="timings per figure (best kept)")
+    parser.add_argument("--runs", type=int, default=1000, help="runs of the vectorised form")
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
+    args = parser.parse_args(argv)
+    repeats = args.repeats or (2 if args.quick else 5)
+    obj_steps, mab_steps, vec_steps = (3000, 300, 30) if args.quick else (20000, 2000, 200)
+
+    print(f"sparft bandit speed  (python {platform.python_version()}, numpy {np.__version__}, "
+          f"{N_ARMS} Bernoulli arms, best of {repeats})")
+    results: dict = {"per_object": {}, "vector": {}}
+    print("\nper object: select + update steps per second")
+    missing = False
+    for name in ("ucb1", "thompson_beta"):
+        ours = sparft_object(name, obj_steps, repeats)
+        theirs = mabwiser_object(name, mab_steps, repeats)
+        row = {"sparft": ours, "mabwiser": theirs,
+               "ratio": None if theirs is None else ours / theirs}
+        results["per_object"][name] = row
+        if theirs is None:
+            missing = True
+            print(f"  {name:15s} sparft {ours:>10,.0f}/s   mabwiser: not installed")
+        else:
+            print(f"  {name:15s} sparft {ours:>10,.0f}/s   mabwiser {theirs:>8,.0f}/s   "
+                  f"ratio {ours / theirs:5.1f}x  (goal >= 20x)")
+    if missing:
+        print("  (to compare with MABWiser: pip install mabwiser; the project does not need it)")
+
+    print(f"\nvectorised: run-steps per second with {args.runs} runs (goal >= 5,000,000)")
+    for name in bandits.available():
+        if bandits.spec(name).cls.Vector is None:
+            continue
+        rate = sparft_vector(name, args.runs, vec_steps, repeats)
+        results["vector"][name] = rate
+        print(f"  {name:20s} {rate:>12,.0f}/s")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Compare curriculum strategies on many seeds at an equal budget.
+
+Every strategy runs on every seed for env.budget GRPO steps on the same fixed
+held-out set; the report gives, per strategy, the final held-out accuracy
+(mean, 95% bootstrap interval, interquartile mean), the area under the
+learning curve, the steps needed to reach the baseline's (uniform's) final
+accuracy, Welch tests against the baseline and against sparft, and the
+samples / tokens / unique examples consumed; as table.md, results.csv,
+summary.json and plots (curves.png, arms.png, final.png).
+
+Resumable: finished (strategy, seed) cells are kept in BENCH_DIR/cells and not
+run again, so the same command after an interruption finishes the rest.
+
+examples:
+  sparft bench configs/sim_bench.yaml
+  sparft bench configs/sim_bench.yaml --strategies uniform,sparft,sparft_target --seeds 16 --workers 2
+  sparft bench configs/sim_bench.yaml --strategies uniform,exp3_s+learning_progress --set env.budget=100
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+HELP = "compare strategies x seeds at an equal budget: table, CSV, plots, statistics"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", help="config file (YAML)")
+    p.add_argument("--strategies", help="comma-separated strategies (default: bench.strategies); "
+                   "BANDIT+SIGNAL composes one")
+    p.add_argument("--seeds", type=int, help="seeds per strategy (default: bench.seeds, 16)")
+    p.add_argument("--workers", type=int, help="worker processes (default: bench.workers, 2)")
+    p.add_argument("--out", help="bench folder (default: <run.out>/bench-<name>); re-use it to resume")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a config value (repeatable)")
+    p.add_argument("--wandb", choices=["online", "offline", "disabled"],
+                   help="W&B mode: one W&B run per cell, grouped by the bench name")
+    p.add_argument("--no-plots", action="store_true", help="skip the figures")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    from sparft.experiments import bench
+    from sparft.experiments.config import load_config, strategy_of
+    from sparft.experiments.tracking import resolve_mode
+
+    overrides = list(args.overrides)
+    if args.seeds is not None:
+        overrides.append(f"bench.seeds={args.seeds}")
+    if args.workers is not None:
+        overrides.append(f"bench.workers={args.workers}")
+    cfg = load_config(args.config, overrides)
+    strategies = None
+    if args.strategies:
+        names = [s.strip() for s in args.strategies.split(",") if s.strip()]
+        strategies = [strategy_of(n) for n in names]
+    out = Path(args.out) if args.out else Path(cfg.run.out) / f"bench-{cfg.name}"
+    plan = bench.plan(cfg, out, strategies)
+    mode = resolve_mode(args.wandb, cfg.wandb.mode)
+    bench.prepare(plan)
+    cells = bench.execute(plan, workers=plan.cfg.bench.workers, wandb_mode=mode, progress=not args.quiet)
+    summary = bench.write_report(plan, cells, plots=not args.no_plots)
+    print(summary["note"])
+    print()
+    print((out / "table.md").read_text().split("\n", 2)[2])
+    print(f"bench folder: {out}")
+    for name, path in summary["figures"].items():
+        print(f"  {name}: {path}")
+    return 0

@@ -1,0 +1,440 @@
+"""``GRPOLearner``: one real GRPO update per ``train_step``, the environment's real learner.
+
+It satisfies :class:`sparft.envs.learner.Learner`, so every teacher that runs on the
+simulator runs unchanged on a real model. One ``train_step(example_ids, arms, step)``:
+
+1. samples G completions for each of the B prompts (:mod:`sparft.trainers.generation`,
+   seeded by ``(seed, step)`` so a resumed run samples exactly what the original did);
+2. scores them with the task's checker (``reward_fn(completion, answer)``, default
+   :func:`sparft.curricula.rewards.numeric_reward`);
+3. turns rewards into group-normalised advantages as TRL does (``scale_rewards``);
+4. takes ONE optimizer step on the GRPO loss of :mod:`sparft.trainers.grpo`
+   (AdamW, gradient-norm clipping, constant learning rate), and
+5. reports a :class:`~sparft.curricula.outcome.StepOutcome` (rewards, advantages,
+   tokens per rollout, loss, wall time).
+
+The update equals TRL ``GRPOTrainer``'s with ``num_iterations=1`` and
+``steps_per_generation=gradient_accumulation_steps=1`` (tests/trainers/test_grpo_parity.py);
+writing the step here rather than driving TRL keeps one step one call, with the
+prompts chosen by the teacher and no dataloader in between.
+On CUDA, ``dtype="auto"`` runs forward passes under bfloat16 autocast with float32
+weights and optimizer state (load the policy with ``dtype="float32"`` for that).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from sparft.curricula.examples import Example
+from sparft.curricula.outcome import StepOutcome
+
+__all__ = ["GRPOLearner", "GRPOLearnerConfig"]
+
+RewardFn = Callable[[Any, str], float]
+
+
+@dataclass(frozen=True)
+class GRPOLearnerConfig:
+    """Hyperparameters of the real learner (defaults follow TRL's ``GRPOConfig``)."""
+
+    learning_rate: float = 1e-6
+    beta: float = 0.0  # KL coefficient to the initial policy (0 = no reference model)
+    kl_bias_correction: bool = True  # KL term times the importance ratio (TRL's default)
+    epsilon: float = 0.2  # clipping range low side
+    epsilon_high: float | None = None  # clipping high side (None = epsilon; DAPO uses 0.28)
+    loss_type: str = "dapo"  # grpo | bnpo | dapo | dr_grpo
+    scale_rewards: str = "group"  # group | batch | none
+    num_generations: int = 8  # G, completions per prompt
+    max_new_tokens: int = 32
+    temperature: float = 1.0
+    top_p: float = 1.0
+    top_k: int = 0
+    weight_decay: float = 0.0
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.999
+    adam_epsilon: float = 1e-8
+    max_grad_norm: float = 1.0  # 0 = no clipping
+    micro_batch_size: int = 0  # rows per forward/backward in the update (0 = all at once)
+    generation_batch_size: int = 64  # sequences per generate call
+    eval_batch_size: int = 64
+    eval_max_new_tokens: int | None = None  # None = max_new_tokens
+    pass_k: int = 0  # also report pass@k on evaluation when k >= 2
+    backend: str = "transformers"  # or "vllm" (GPU)
+    seed: int = 0
+    dtype: str = "auto"  # compute dtype: auto (bf16 autocast on CUDA), float32, bfloat16
+    device: str = "auto"
+    reset_weights: bool = True  # keep a copy of the initial weights so reset() restores them
+
+    def __post_init__(self) -> None:
+        from sparft.trainers.grpo import LOSS_TYPES, SCALE_REWARDS
+
+        if self.loss_type not in LOSS_TYPES:
+            raise ValueError(f"loss_type={self.loss_type!r}; use one of {', '.join(LOSS_TYPES)}")
+        if self.scale_rewards not in SCALE_REWARDS:
+            raise ValueError(f"scale_rewards={self.scale_rewards!r}; use one of {', '.join(SCALE_REWARDS)}")
+        if self.learning_rate <= 0 or self.beta < 0 or self.epsilon <= 0:
+            raise ValueError("learning_rate and epsilon must be > 0 and beta >= 0")
+        if self.num_generations < 2:
+            raise ValueError(f"num_generations={self.num_generations}: GRPO needs G >= 2 per prompt")
+        if self.max_new_tokens < 1 or self.temperature <= 0:
+            raise ValueError("max_new_tokens must be >= 1 and temperature > 0")
+        if self.micro_batch_size < 0 or self.max_grad_norm < 0 or self.pass_k < 0:
+            raise ValueError("micro_batch_size, max_grad_norm and pass_k must be >= 0")
+
+    def sampling(self, max_new_tokens: int | None = None) -> Any:
+        from sparft.trainers.generation import SamplingConfig
+
+        return SamplingConfig(
+            max_new_tokens=max_new_tokens or self.max_new_tokens,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+            batch_size=self.generation_batch_size,
+            backend=self.backend,
+        )
+
+
+def step_seed(seed: int, step: int, stream: int = 0) -> int:
+    """A sampling seed that depends only on the run seed, the step and the stream
+    (0 = training rollouts, 1 = evaluation samples)."""
+    return int(np.random.SeedSequence([seed, stream, step]).generate_state(1)[0])
+
+
+class GRPOLearner:
+    """A policy trained by GRPO, one update per :meth:`train_step`.
+
+    Args:
+        policy: a :class:`~sparft.trainers.models.Policy` (model + tokenizer).
+        pool: example id -> :class:`Example`, every id a teacher may choose.
+        eval_examples: held-out examples (split ``"test"``), or split name -> examples.
+        reward_fn: ``reward_fn(completion, answer) -> float`` (default ``numeric_reward``).
+        config: :class:`GRPOLearnerConfig`.
+    """
+
+    def __init__(
+        self,
+        policy: Any,
+        pool: Mapping[str, Example],
+        eval_examples: Sequence[Example] | Mapping[str, Sequence[Example]] = (),
+        reward_fn: RewardFn | None = None,
+        config: GRPOLearnerConfig | None = None,
+    ) -> None:
+        import torch
+
+        from sparft.trainers.generation import TransformersGenerator, make_generator
+        from sparft.trainers.models import resolve_device, resolve_dtype
+
+        if reward_fn is None:
+            from sparft.curricula.rewards import numeric_reward as reward_fn
+        self.policy, self.pool, self.reward_fn = policy, dict(pool), reward_fn
+        self.config = cfg = config or GRPOLearnerConfig()
+        if isinstance(eval_examples, Mapping):
+            self.eval_splits = {k: list(v) for k, v in eval_examples.items()}
+        else:
+            self.eval_splits = {"test": list(eval_examples)}
+        self.device = torch.device(resolve_device(cfg.device))
+        self.compute_dtype = resolve_dtype(cfg.dtype, self.device.type)
+        self.model = policy.model.to(self.device)
+        self.tokenizer = policy.tokenizer
+        self.generator = make_generator(policy, cfg.sampling())
+        eval_cfg = cfg.sampling(cfg.eval_max_new_tokens)
+        self.eval_generator = (
+            TransformersGenerator(self.model, self.tokenizer, eval_cfg)
+            if cfg.backend == "transformers"
+            else self.generator
+        )
+        self.is_peft = hasattr(self.model, "disable_adapter")
+        self.ref_model = None
+        if cfg.beta > 0 and not self.is_peft:
+            self.ref_model = copy.deepcopy(self.model).eval().requires_grad_(False)
+        self._initial = self._trainable_state() if cfg.reset_weights else None
+        self.seed = cfg.seed
+        self.updates = 0
+        self.optimizer = self._make_optimizer()
+
+    # ------------------------------------------------------------------ pieces
+    def _trainable(self) -> list[tuple[str, Any]]:
+        return [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+
+    def _trainable_state(self) -> dict[str, Any]:
+        return {n: p.detach().to("cpu", copy=True) for n, p in self._trainable()}
+
+    def _make_optimizer(self) -> Any:
+        import torch
+
+        cfg = self.config
+        return torch.optim.AdamW(
+            [p for _, p in self._trainable()],
+            lr=cfg.learning_rate,
+            betas=(cfg.adam_beta1, cfg.adam_beta2),
+            eps=cfg.adam_epsilon,
+            weight_decay=cfg.weight_decay,
+        )
+
+    def _autocast(self) -> Any:
+        import torch
+
+        if self.compute_dtype == torch.float32:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.compute_dtype)
+
+    def _examples(self, example_ids: Sequence[str]) -> list[Example]:
+        missing = [i for i in example_ids if i not in self.pool]
+        if missing:
+            raise KeyError(f"example id {missing[0]!r} is not in the learner's pool")
+        return [self.pool[i] for i in example_ids]
+
+    def score(self, texts: Sequence[str], answers: Sequence[str]) -> np.ndarray:
+        return np.array([float(self.reward_fn(t, a)) for t, a in zip(texts, answers)], dtype=np.float64)
+
+    # ---------------------------------------------------------------- the update
+    def backward(self, prompt_ids: Sequence[Sequence[int]], completion_ids: Sequence[Sequence[int]],
+                 advantages: Any, old_logps: Any = None) -> tuple[float, dict[str, float]]:
+        """Accumulate the GRPO loss gradient of one batch of rollouts; return (loss, diagnostics).
+
+        Rows are processed ``micro_batch_size`` at a time; each chunk's loss is weighted by
+        its share of the batch (sequences for grpo/dr_grpo, tokens for bnpo/dapo) so the
+        summed gradient equals the whole-batch gradient.
+        """
+        import torch
+
+        from sparft.trainers.grpo import grpo_loss, pad_batch, per_token_logps
+
+        cfg = self.config
+        batch = pad_batch(prompt_ids, completion_ids, self.tokenizer.pad_token_id, self.device)
+        adv = torch.as_tensor(np.asarray(advantages, dtype=np.float32).reshape(-1), device=self.device)
+        n_rows, width = batch["completion_mask"].shape
+        chunk = cfg.micro_batch_size or n_rows
+        total_tokens = batch["completion_mask"].sum().clamp(min=1).item()
+        loss_sum, diag_sum = 0.0, {}
+        self.model.train()
+        for start in range(0, n_rows, chunk):
+            rows = slice(start, start + chunk)
+            ids, att = batch["input_ids"][rows], batch["attention_mask"][rows]
+            mask = batch["completion_mask"][rows]
+            ref = None
+            if cfg.beta > 0:
+                with torch.no_grad(), self._autocast(), self._reference():
+                    ref = per_token_logps(self._ref(), ids, att, width, cfg.temperature)
+            with self._autocast():
+                logps = per_token_logps(self.model, ids, att, width, cfg.temperature)
+            loss, diag = grpo_loss(
+                logps,
+                adv[rows],
+                mask,
+                old_logps=None if old_logps is None else old_logps[rows],
+                ref_logps=ref,
+                beta=cfg.beta,
+                epsilon_low=cfg.epsilon,
+                epsilon_high=cfg.epsilon_high,
+                loss_type=cfg.loss_type,
+                max_completion_length=cfg.max_new_tokens,
+                kl_bias_correction=cfg.kl_bias_correction,
+            )
+            n = ids.shape[0]
+            weight = mask.sum().item() / total_tokens if cfg.loss_type in ("bnpo", "dapo") else n / n_rows
+            (loss * weight).backward()
+            loss_sum += loss.item() * weight
+            for k, v in diag.items():
+                diag_sum[k] = diag_sum.get(k, 0.0) + v * weight
+        return loss_sum, diag_sum
+
+    def _ref(self) -> Any:
+        return self.model if self.ref_model is None else self.ref_model
+
+    def _reference(self) -> Any:
+        # A LoRA policy's reference is the base model: the adapter switched off.
+        return self.model.disable_adapter() if self.is_peft else contextlib.nullcontext()
+
+    def _optimizer_step(self) -> float:
+        import torch
+
+        params = [p for _, p in self._trainable()]
+        norm = (
+            torch.nn.utils.clip_grad_norm_(params, self.config.max_grad_norm)
+            if self.config.max_grad_norm > 0
+            else torch.tensor(0.0)
+        )
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
+        self.updates += 1
+        if hasattr(self.generator, "load_weights"):  # vLLM samples from its own copy
+            self.generator.load_weights(self.model)
+        return float(norm)
+
+    # ------------------------------------------------------------- the protocol
+    def train_step(self, example_ids: Sequence[str], arms: np.ndarray, step: int) -> StepOutcome:
+        from sparft.trainers.grpo import advantages as compute_advantages
+
+        t0 = time.perf_counter()
+        cfg, g = self.config, self.config.num_generations
+        examples = self._examples(example_ids)
+        with self._autocast():
+            rollouts = self.generator.generate(
+                [e.prompt for e in examples], n=g, seed=step_seed(self.seed, step)
+            )
+        t1 = time.perf_counter()
+        rewards = self.score(rollouts.texts, [e.answer for e in examples for _ in range(g)])
+        rewards = rewards.reshape(len(examples), g)
+        adv = compute_advantages(rewards, cfg.scale_rewards)
+        t2 = time.perf_counter()
+        loss, diag = self.backward(rollouts.prompt_ids, rollouts.completion_ids, adv)
+        grad_norm = self._optimizer_step()
+        t3 = time.perf_counter()
+        tokens = np.array([len(c) for c in rollouts.completion_ids]).reshape(len(examples), g)
+        return StepOutcome(
+            step=step,
+            example_ids=tuple(example_ids),
+            arms=np.asarray(arms),
+            rewards=rewards,
+            advantages=adv,
+            tokens=tokens,
+            loss=loss,
+            wall_time=t3 - t0,
+            extra={
+                **diag,
+                "grad_norm": grad_norm,
+                "learning_rate": cfg.learning_rate,
+                "time_generate": t1 - t0,
+                "time_reward": t2 - t1,
+                "time_update": t3 - t2,
+            },
+        )
+
+    def train_step_filtered(
+        self, example_ids: Sequence[str], arms: np.ndarray, step: int, keep: int
+    ) -> StepOutcome:
+        """DAPO's dynamic sampling (Yu et al. 2025, arXiv 2503.14476) on over-sampled candidates.
+
+        Rolls out every candidate, drops the groups whose G rewards are all equal (zero
+        advantage) and makes one update on the first ``keep`` groups that remain (fewer
+        when fewer remain; no update when none do), with advantages computed on those
+        groups. The outcome covers every candidate -- all were generated -- with
+        ``extra["kept"]`` marking the groups of the update. An optional Learner method:
+        ``CurriculumEnv(filter_groups=True)`` calls it (the ``dynamic_filter`` teacher).
+        """
+        from sparft.trainers.grpo import advantages as compute_advantages
+
+        if isinstance(keep, bool) or int(keep) != keep or keep < 1:
+            raise ValueError(f"keep must be a positive integer, got {keep!r}")
+        t0 = time.perf_counter()
+        cfg, g = self.config, self.config.num_generations
+        examples = self._examples(example_ids)
+        with self._autocast():
+            rollouts = self.generator.generate(
+                [e.prompt for e in examples], n=g, seed=step_seed(self.seed, step)
+            )
+        t1 = time.perf_counter()
+        rewards = self.score(rollouts.texts, [e.answer for e in examples for _ in range(g)])
+        rewards = rewards.reshape(len(examples), g)
+        varied = rewards.min(axis=1) < rewards.max(axis=1)
+        kept = np.zeros(len(examples), dtype=bool)
+        kept[np.flatnonzero(varied)[: int(keep)]] = True
+        t2 = time.perf_counter()
+        loss, diag, grad_norm = 0.0, {}, 0.0
+        if kept.any():
+            rows = [i * g + j for i in np.flatnonzero(kept) for j in range(g)]
+            loss, diag = self.backward(
+                [rollouts.prompt_ids[r] for r in rows],
+                [rollouts.completion_ids[r] for r in rows],
+                compute_advantages(rewards[kept], cfg.scale_rewards),
+            )
+            grad_norm = self._optimizer_step()
+        t3 = time.perf_counter()
+        tokens = np.array([len(c) for c in rollouts.completion_ids]).reshape(len(examples), g)
+        return StepOutcome(
+            step=step,
+            example_ids=tuple(example_ids),
+            arms=np.asarray(arms),
+            rewards=rewards,
+            advantages=compute_advantages(rewards, cfg.scale_rewards),
+            tokens=tokens,
+            loss=loss,
+            wall_time=t3 - t0,
+            extra={
+                **diag,
+                "grad_norm": grad_norm,
+                "learning_rate": cfg.learning_rate,
+                "kept": kept.tolist(),
+                "trained": int(kept.sum()),
+                "informative": int(varied.sum()),
+                "time_generate": t1 - t0,
+                "time_reward": t2 - t1,
+                "time_update": t3 - t2,
+            },
+        )
+
+    def evaluate(self, split: str = "test") -> dict[str, float]:
+        """Greedy accuracy (reward >= 1) and mean reward on a held-out split; pass@k if asked."""
+        if split not in self.eval_splits:
+            raise ValueError(f"no eval split {split!r}; the learner has {sorted(self.eval_splits)}")
+        examples = self.eval_splits[split]
+        if not examples:
+            return {"accuracy": float("nan"), "mean_reward": float("nan"), "n": 0.0}
+        answers = [e.answer for e in examples]
+        prompts = [e.prompt for e in examples]
+        with self._autocast():
+            greedy = self.eval_generator.generate(prompts, n=1, greedy=True)
+        rewards = self.score(greedy.texts, answers)
+        metrics = {"accuracy": float(np.mean(rewards >= 1.0)), "mean_reward": float(rewards.mean()),
+                   "n": float(len(examples))}
+        k = self.config.pass_k
+        if k >= 2:
+            with self._autocast():
+                sampled = self.eval_generator.generate(prompts, n=k, seed=step_seed(self.seed, 0, stream=1))
+            solved = self.score(sampled.texts, [a for a in answers for _ in range(k)]).reshape(-1, k)
+            metrics[f"pass@{k}"] = float(np.mean((solved >= 1.0).any(axis=1)))
+        return metrics
+
+    def reset(self, seed: int | None = None) -> None:
+        """Back to the initial weights (when ``reset_weights``) and a fresh optimizer."""
+        import torch
+
+        if seed is not None:
+            self.seed = int(seed)
+        if self.updates and self._initial is not None:
+            with torch.no_grad():
+                for name, p in self._trainable():
+                    p.copy_(self._initial[name])
+            if hasattr(self.generator, "load_weights"):
+                self.generator.load_weights(self.model)
+        self.updates = 0
+        self.optimizer = self._make_optimizer()
+
+    def state_dict(self) -> dict[str, Any]:
+        """Trainable weights (all of them, or only the LoRA adapter), optimizer, counters."""
+        return {
+            "format": "sparft.GRPOLearner",
+            "seed": self.seed,
+            "updates": self.updates,
+            "config": asdict(self.config),
+            "model": self._trainable_state(),
+            # A copy: torch's optimizer state holds live tensors that the next step mutates.
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        import torch
+
+        if state.get("format") != "sparft.GRPOLearner":
+            raise ValueError("not a GRPOLearner state (no 'format: sparft.GRPOLearner')")
+        weights = state["model"]
+        names = {n for n, _ in self._trainable()}
+        if set(weights) != names:
+            raise ValueError("the saved weights do not match this model's trainable parameters")
+        with torch.no_grad():
+            for name, p in self._trainable():
+                p.copy_(weights[name])
+        self.optimizer = self._make_optimizer()
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.seed = int(state["seed"])
+        self.updates = int(state["updates"])
+        if hasattr(self.generator, "load_weights"):
+            self.generator.load_weights(self.model)
