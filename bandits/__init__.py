@@ -23,21 +23,7 @@ from __future__ import annotations
 
 from typing import Any
 
-# Importing each algorithm's module registers it.
-from sparft.bandits import (  # noqa: F401
-    _discounted_ucb,
-    _epsilon_greedy,
-    _exp3,
-    _exp3_ix,
-    _exp3_s,
-    _kl_ucb,
-    _sliding_window_ucb,
-    _softmax,
-    _thompson_beta,
-    _thompson_gaussian,
-    _ucb1,
-    _uniform,
-)
+# Importing each algorithm's module registers it (``@register`` in the module).
 from sparft.bandits._base import REAL_REWARDS, UNIT_REWARDS, Bandit, Hyperparameters, hp
 from sparft.bandits._discounted_ucb import DiscountedUCB, DiscountedUCBParams
 from sparft.bandits._epsilon_greedy import EpsilonGreedy, EpsilonGreedyParams
@@ -45,7 +31,14 @@ from sparft.bandits._exp3 import EXP3, EXP3Params
 from sparft.bandits._exp3_ix import EXP3IX, EXP3IXParams
 from sparft.bandits._exp3_s import EXP3S, EXP3SParams
 from sparft.bandits._kl_ucb import KLUCB, KLUCBParams
-from sparft.bandits._registry import ENTRY_POINT_GROUP, BanditSpec, available, register, resolve, spec
+from sparft.bandits._registry import (
+    ENTRY_POINT_GROUP,
+    BanditSpec,
+    available,
+    register,
+    resolve,
+    spec,
+)
 from sparft.bandits._sliding_window_ucb import SlidingWindowUCB, SlidingWindowUCBParams
 from sparft.bandits._softmax import Softmax, SoftmaxParams
 from sparft.bandits._thompson_beta import ThompsonBeta, ThompsonBetaParams

@@ -200,6 +200,11 @@ class Bandit:
     ``select``, ``update`` and ``values`` (and ``probabilities`` where the
     algorithm has a selection distribution). The first line of a subclass's
     docstring is its one-line description.
+
+    Randomness comes only from the seed: ``_select_layout``/``_update_layout``
+    declare the variates each call reads (drawn ahead in blocks, see
+    ``_rng.Draws``) and ``_spare`` serves occasional draws, so a vectorised
+    form that reads the same variates reproduces each run exactly.
     """
 
     name: ClassVar[str] = ""
@@ -228,6 +233,10 @@ class Bandit:
 
     def _prepare_select(self, *raw: np.ndarray) -> tuple[np.ndarray, ...]:
         """Per-block precomputation on the select draws (default: none)."""
+        return raw
+
+    def _prepare_update(self, *raw: np.ndarray) -> tuple:
+        """Per-block precomputation on the update draws (default: none)."""
         return raw
 
     def _reset_stats(self) -> None:
@@ -261,15 +270,23 @@ class Bandit:
 
     def _seed(self, ss: np.random.SeedSequence) -> None:
         self._draws = self._make_draws(ss, _rng.SELECT, self._select_layout(), self._prepare_select)
-        self._update_draws = self._make_draws(ss, _rng.UPDATE, self._update_layout(), None)
-        self._spare = _rng.generator(_rng.child(ss, _rng.SPARE))
+        self._update_draws = self._make_draws(ss, _rng.UPDATE, self._update_layout(),
+                                              self._prepare_update)
+        self._spare_seed = _rng.child(ss, _rng.SPARE)
+        self._spare_gen: np.random.Generator | None = None
+
+    @property
+    def _spare(self) -> np.random.Generator:
+        """A generator for occasional draws (made on first use; most runs need none)."""
+        if self._spare_gen is None:
+            self._spare_gen = _rng.generator(self._spare_seed)
+        return self._spare_gen
 
     @staticmethod
     def _make_draws(ss, channel, layout, prepare):
         if not layout:
             return None
-        channel_ss = _rng.child(ss, channel)
-        seeds = [[_rng.child(channel_ss, k) for k in range(len(layout))]]
+        seeds = [[_rng.child(ss, channel, k) for k in range(len(layout))]]
         return _rng.Draws(seeds, layout, None, prepare)
 
     def reset(self, seed: Any = None) -> None:

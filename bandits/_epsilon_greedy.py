@@ -9,7 +9,7 @@ At step ``t`` (updates so far) explore with probability
 by playing a uniformly random arm; otherwise play an arm with the largest
 sample mean (arms never played count as ``initial_value``), ties broken
 uniformly at random. Each ``select`` reads two uniforms: one for the coin,
-one for the arm.
+one for the arm. Rewards: any real number with ``|r| <= 1e12`` (``REAL_REWARDS``).
 """
 
 from __future__ import annotations

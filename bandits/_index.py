@@ -86,7 +86,8 @@ class IndexPolicyVector(VectorBandit):
     _state_fields = ("_perm", "_n")
 
     def _reset_stats(self) -> None:
-        self._perm = np.stack([g.permutation(self.n_arms) for g in self._spares]).astype(np.intp)
+        self._perm = np.stack([self._spare(r).permutation(self.n_arms)
+                               for r in range(self.n_runs)]).astype(np.intp)
         self._n = np.zeros((self.n_runs, self.n_arms), dtype=np.int64)
         self._reset_index_stats()
         self._after_load()

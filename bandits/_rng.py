@@ -61,10 +61,12 @@ def seed_sequence(seed: Any) -> np.random.SeedSequence:
     )
 
 
-def child(ss: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
-    """The ``i``-th child of ``ss``, the same as ``ss.spawn(i + 1)[i]`` on a fresh
-    ``ss`` but without mutating ``ss``'s spawn counter."""
-    return np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, i), pool_size=ss.pool_size)
+def child(ss: np.random.SeedSequence, *keys: int) -> np.random.SeedSequence:
+    """The descendant of ``ss`` at ``keys``: ``child(ss, i)`` is ``ss.spawn(i + 1)[i]`` on a
+    fresh ``ss``, without mutating ``ss``'s spawn counter; ``child(ss, i, j)`` is ``i``'s
+    ``j``-th child."""
+    return np.random.SeedSequence(ss.entropy, spawn_key=(*ss.spawn_key, *keys),
+                                  pool_size=ss.pool_size)
 
 
 def run_seed_sequences(seed: Any, n_runs: int) -> list[np.random.SeedSequence]:
@@ -111,9 +113,16 @@ def set_generator_state(gen: np.random.Generator, data: dict) -> None:
 
 
 def generator_from_state(data: dict) -> np.random.Generator:
-    gen = np.random.Generator(np.random.PCG64())
+    gen = np.random.Generator(np.random.PCG64(0))
     set_generator_state(gen, data)
     return gen
+
+
+def _with_state(st: dict) -> np.random.Generator:
+    """A generator at a raw numpy state (``bit_generator.state`` dict)."""
+    g = np.random.Generator(np.random.PCG64(0))  # seeded: no OS entropy read
+    g.bit_generator.state = st
+    return g
 
 
 def _fill(gen: np.random.Generator, kind: str, shape: tuple[int, ...],
@@ -128,13 +137,15 @@ class Draws:
 
     ``layout`` is a tuple of ``(kind, width)`` with kind ``"uniform"`` or
     ``"normal"``; each entry has its own generator per run (built from
-    ``seeds[r][k]``). ``prepare`` maps the raw block arrays to the arrays the
-    algorithm reads (for instance logs of uniforms, computed once per block
-    rather than once per step). Rows are ``arrays[k][row]`` with shape
-    ``(width,)`` for one run (``n_runs=None``) or ``(n_runs, width)``.
+    ``seeds[r][k]``). ``prepare`` maps the raw block arrays to what the
+    algorithm reads (work done once per block rather than once per step). For
+    one run (``n_runs=None``) step ``i`` is ``arrays[k][i]``, shape ``(width,)``;
+    for many, blocks are ``(n_runs, block, width)`` and step ``i`` is
+    ``arrays[k][:, i]``, shape ``(n_runs, width)``.
     """
 
-    __slots__ = ("arrays", "_block", "_gens", "_layout", "_n_runs", "_pos", "_prepare", "_starts")
+    __slots__ = ("arrays", "_block", "_gens", "_layout", "_n_runs", "_pos", "_prepare", "_raw",
+                 "_starts")
 
     def __init__(
         self,
@@ -155,6 +166,7 @@ class Draws:
             self._block = int(np.clip(VECTOR_BLOCK_VALUES // max(1, n_runs * width), 1, OBJECT_BLOCK))
         self._pos = self._block
         self._starts: list[list[dict]] = []
+        self._raw: list[np.ndarray] = []
         self.arrays: tuple[np.ndarray, ...] = ()
 
     def next(self) -> int:
@@ -184,7 +196,13 @@ class Draws:
                 for r, g in enumerate(gens):
                     _fill(g, kind, (b, width), out[r])
                 raw.append(out)
+        self._raw = raw
         self.arrays = self._prepare(*raw) if self._prepare else tuple(raw)
+
+    def reprepare(self) -> None:
+        """Run ``prepare`` again on the current block (after the state it reads changed)."""
+        if self._prepare and self._raw and self._pos < self._block:
+            self.arrays = self._prepare(*self._raw)
 
     def state(self) -> list[list[dict]]:
         """Per entry, per run: the generator state at the next unread row."""
@@ -195,8 +213,7 @@ class Draws:
                 if self._pos == self._block:
                     states.append(generator_state(g))
                 else:  # replay the rows read so far from the block's start
-                    tmp = np.random.Generator(np.random.PCG64())
-                    tmp.bit_generator.state = self._starts[k][r]
+                    tmp = _with_state(self._starts[k][r])
                     _fill(tmp, kind, (self._pos, width))
                     states.append(generator_state(tmp))
             out.append(states)
@@ -215,12 +232,11 @@ class Draws:
 QUEUE_CHUNK = 256
 
 
-def _replayed(start: dict, kinds: Sequence[str], n: int) -> list[dict]:
+def _replayed(start: list[dict], kinds: Sequence[str], n: int) -> list[dict]:
     """States of the generators of ``kinds`` after ``n`` draws each from ``start``."""
     out = []
     for kind, st in zip(kinds, start):
-        tmp = np.random.Generator(np.random.PCG64())
-        tmp.bit_generator.state = st
+        tmp = _with_state(st)
         _fill(tmp, kind, (n,))
         out.append(tmp.bit_generator.state)
     return out
@@ -231,22 +247,30 @@ class Queue:
 
     Entry ``k`` of each tuple comes from generator ``k`` (kind ``kinds[k]``), so
     which values a run gets depends only on how many tuples it has taken, not
-    on how they were buffered. Used for the retries of rejection samplers.
+    on how they were buffered. Used for the retries of rejection samplers; the
+    generators are made on first use.
     """
 
-    __slots__ = ("_buf", "_gens", "_kinds", "_pos", "_start")
+    __slots__ = ("_buf", "_gens", "_kinds", "_pos", "_seeds", "_start")
 
     def __init__(self, seeds: Sequence[np.random.SeedSequence], kinds: Sequence[str]):
         self._kinds = tuple(kinds)
-        self._gens = [generator(s) for s in seeds]
+        self._seeds = list(seeds)
+        self._gens: list[np.random.Generator] = []
         self._buf: list[tuple[float, ...]] = []
         self._pos = 0
         self._start: list[dict] = []
 
+    def _generators(self) -> list[np.random.Generator]:
+        if not self._gens:
+            self._gens = [generator(s) for s in self._seeds]
+        return self._gens
+
     def pop(self) -> tuple[float, ...]:
         if self._pos == len(self._buf):
-            self._start = [g.bit_generator.state for g in self._gens]
-            cols = [_fill(g, k, (QUEUE_CHUNK,)).tolist() for g, k in zip(self._gens, self._kinds)]
+            gens = self._generators()
+            self._start = [g.bit_generator.state for g in gens]
+            cols = [_fill(g, k, (QUEUE_CHUNK,)).tolist() for g, k in zip(gens, self._kinds)]
             self._buf = list(zip(*cols))
             self._pos = 0
         self._pos += 1
@@ -254,44 +278,48 @@ class Queue:
 
     def state(self) -> list[dict]:
         if self._pos == len(self._buf):
-            return [generator_state(g) for g in self._gens]
+            return [generator_state(g) for g in self._generators()]
         states = _replayed(self._start, self._kinds, self._pos)
         return [generator_state(_with_state(st)) for st in states]
 
     def load(self, data: list[dict]) -> None:
-        if len(data) != len(self._gens):
+        if len(data) != len(self._kinds):
             raise ValueError("state_dict's retry streams do not match this bandit's layout")
-        for g, st in zip(self._gens, data):
+        for g, st in zip(self._generators(), data):
             set_generator_state(g, st)
         self._buf, self._pos = [], 0
 
 
-def _with_state(st: dict) -> np.random.Generator:
-    g = np.random.Generator(np.random.PCG64())
-    g.bit_generator.state = st
-    return g
-
-
 class Queues:
     """``Queue`` for many runs at once: ``take(runs)`` gives one tuple per entry of
-    ``runs`` (sorted by run), each run reading its own stream in order."""
+    ``runs`` (sorted by run), each run reading its own streams in order. A run's
+    generators are made when it first needs a retry."""
 
     def __init__(self, seeds: Sequence[Sequence[np.random.SeedSequence]], kinds: Sequence[str]):
         self._kinds = tuple(kinds)
         self._n_runs = len(seeds)
-        self._gens = [[generator(run[k]) for k in range(len(kinds))] for run in seeds]
+        self._seeds = [list(run) for run in seeds]
+        self._gens: list[list[np.random.Generator] | None] = [None] * self._n_runs
         self._buf = [np.empty((self._n_runs, QUEUE_CHUNK)) for _ in kinds]
         self._pos = np.full(self._n_runs, QUEUE_CHUNK)
         self._start: list[list[dict]] = [[] for _ in range(self._n_runs)]
 
+    def _generators(self, r: int) -> list[np.random.Generator]:
+        gens = self._gens[r]
+        if gens is None:
+            gens = self._gens[r] = [generator(self._seeds[r][k]) for k in range(len(self._kinds))]
+        return gens
+
     def _refill(self, r: int) -> None:
         # Restart run r's buffer at its current position (replaying what was read),
         # so each buffer is always a contiguous stretch of the run's streams.
+        gens = self._generators(r)
         if self._start[r] and self._pos[r] < QUEUE_CHUNK:
-            for g, st in zip(self._gens[r], _replayed(self._start[r], self._kinds, int(self._pos[r]))):
+            for g, st, kind in zip(gens, self._start[r], self._kinds):
                 g.bit_generator.state = st
-        self._start[r] = [g.bit_generator.state for g in self._gens[r]]
-        for k, (g, kind) in enumerate(zip(self._gens[r], self._kinds)):
+                _fill(g, kind, (int(self._pos[r]),))  # now at the first unread value
+        self._start[r] = [g.bit_generator.state for g in gens]
+        for k, (g, kind) in enumerate(zip(gens, self._kinds)):
             self._buf[k][r] = _fill(g, kind, (QUEUE_CHUNK,))
         self._pos[r] = 0
 
@@ -309,8 +337,9 @@ class Queues:
     def state(self) -> list[list[dict]]:
         out = []
         for r in range(self._n_runs):
+            gens = self._generators(r)
             if not self._start[r] or self._pos[r] == QUEUE_CHUNK:
-                out.append([generator_state(g) for g in self._gens[r]])
+                out.append([generator_state(g) for g in gens])
             else:
                 states = _replayed(self._start[r], self._kinds, int(self._pos[r]))
                 out.append([generator_state(_with_state(st)) for st in states])
@@ -319,8 +348,8 @@ class Queues:
     def load(self, data: list[list[dict]]) -> None:
         if len(data) != self._n_runs or any(len(d) != len(self._kinds) for d in data):
             raise ValueError("state_dict's retry streams do not match this bandit's layout")
-        for gens, states in zip(self._gens, data):
-            for g, st in zip(gens, states):
+        for r, states in enumerate(data):
+            for g, st in zip(self._generators(r), states):
                 set_generator_state(g, st)
         self._pos[:] = QUEUE_CHUNK
         self._start = [[] for _ in range(self._n_runs)]

@@ -7,7 +7,8 @@ Self-Evolving Curriculum, Chen et al. 2025, arXiv 2505.14970).
 ``Q_i`` is the sample mean of arm ``i`` (``step_size`` None) or the exponential
 moving average ``Q_i <- Q_i + step_size * (r - Q_i)`` (TD(0)); arms never played
 hold ``initial_value``. The maximum is subtracted before ``exp`` so any finite
-value is safe. Each ``select`` reads one uniform (inverse CDF).
+value is safe. Each ``select`` reads one uniform (inverse CDF). Rewards: any
+real number with ``|r| <= 1e12`` (``REAL_REWARDS``).
 """
 
 from __future__ import annotations

@@ -57,15 +57,23 @@ class ThompsonBetaParams(Hyperparameters):
         check_range("discount", self.discount, 0.0, 1.0, low_open=True)
 
 
-def _shapes(p: ThompsonBetaParams, s: np.ndarray, f: np.ndarray):
+def _shapes(p: ThompsonBetaParams, s: np.ndarray, f: np.ndarray, cbrt=np.cbrt):
     """Gamma shapes [alpha..., beta...], which are boosted, and the constants
-    d, c of Marsaglia-Tsang with e = d^(1/3), k = e * c (so w = e + k z)."""
+    d, c of Marsaglia-Tsang with e = d^(1/3), k = e * c (so w = e + k z).
+
+    ``cbrt`` is the cube root each form also uses in its per-step updates
+    (``math.cbrt`` for one run, ``np.cbrt`` for many), so that a state rebuilt
+    from saved counts equals one that was updated step by step, to the bit."""
     shape = np.concatenate([p.alpha_prior + s, p.beta_prior + f], axis=-1)
     boosted = shape < 1.0
     d = np.where(boosted, shape + 1.0, shape) - 1.0 / 3.0
     c = 1.0 / np.sqrt(9.0 * d)
-    e = np.cbrt(d)
+    e = cbrt(d)
     return shape, boosted, d, c, e, e * c
+
+
+def _math_cbrt(d: np.ndarray) -> np.ndarray:
+    return np.array([math.cbrt(x) for x in d.tolist()])
 
 
 def _accepts(z, log_u, d, c):
@@ -112,6 +120,9 @@ class ThompsonBeta(Bandit):
     def _update_layout(self):
         return (("uniform", 1),)
 
+    def _prepare_update(self, uniforms):
+        return (uniforms[:, 0].tolist(),)  # one Python float per update
+
     def _prepare_select(self, normals, uniforms):
         # Stationary shapes only grow, so the block's starting shapes are a lower bound;
         # discounted ones can shrink, down to the smallest d there is.
@@ -120,20 +131,25 @@ class ThompsonBeta(Bandit):
 
     def _seed(self, ss) -> None:
         super()._seed(ss)
-        queue_ss = _rng.child(ss, _rng.QUEUE)
-        self._retries = _rng.Queue([_rng.child(queue_ss, 0), _rng.child(queue_ss, 1)],
+        self._retries = _rng.Queue([_rng.child(ss, _rng.QUEUE, 0), _rng.child(ss, _rng.QUEUE, 1)],
                                    ("normal", "uniform"))
 
     def _reset_stats(self) -> None:
         # Python lists: the stationary update touches one entry, faster than numpy.
         self._s = [0.0] * self.n_arms
         self._f = [0.0] * self.n_arms
+        # Work buffers for select: w for [alpha..., beta...] and views on its halves.
+        k = self.n_arms
+        self._w = np.empty(2 * k)
+        self._w_a, self._w_b = self._w[:k], self._w[k:]
+        self._ratio = np.empty(k)
         self._after_load()
+        if self._draws is not None:  # shapes shrank: redo the block's acceptance tests
+            self._draws.reprepare()
 
     def _after_load(self) -> None:
-        shape, self._boosted, d, c, self._e, self._k = _shapes(
-            self.params, np.array(self._s), np.array(self._f))
-        self._shape = shape
+        self._shape, self._boosted, d, c, self._e, self._k = _shapes(
+            self.params, np.array(self._s), np.array(self._f), _math_cbrt)
         self._d, self._c = d.tolist(), c.tolist()  # read one at a time in _accept
         self._any_boost = bool(self._boosted.any())
 
@@ -149,18 +165,19 @@ class ThompsonBeta(Bandit):
     def select(self) -> int:
         i = self._draws.next()
         z, u, u_boost, accepted, row_ok = self._draws.arrays
-        w = self._k * z[i]
+        w = np.multiply(self._k, z[i], out=self._w)
         w += self._e  # d^(1/3) (1 + c z): the cube root of the proposal
         if not row_ok[i]:
             self._redraw(w, z[i], u[i], accepted[i])
-        k = self.n_arms
         if self._any_boost:
             # In logs, since G(a) U^(1/a) underflows for small a: log G = 3 log w + ln U / a.
+            k = self.n_arms
             lg = 3.0 * np.log(w)
             b = self._boosted
             lg[b] += np.log1p(-u_boost[i][b]) / self._shape[b]
             return int((lg[:k] - lg[k:]).argmax())
-        return int((w[k:] / w[:k]).argmin())  # theta = 1 / (1 + (w_b / w_a)^3)
+        # theta_a = 1 / (1 + (w_b / w_a)^3): the largest theta has the smallest ratio
+        return int(np.divide(self._w_b, self._w_a, out=self._ratio).argmin())
 
     def _redraw(self, w, z, u, accepted) -> None:
         """Test again, at the current shapes, the proposals rejected at the block's
@@ -189,8 +206,7 @@ class ThompsonBeta(Bandit):
 
     def update(self, arm: int, reward: float) -> None:
         arm, reward = self._check(arm, reward)
-        u = self._update_draws.take()[0]
-        success = u < reward  # the Bernoulli trick; exact for 0/1 rewards
+        success = self._update_draws.take() < reward  # the Bernoulli trick; exact for 0/1 rewards
         g = self.params.discount
         self.t += 1
         if g < 1.0:
@@ -213,12 +229,12 @@ class ThompsonBeta(Bandit):
         d = (shape + 1.0 if boosted else shape) - 1.0 / 3.0
         c = 1.0 / math.sqrt(9.0 * d)
         e = math.cbrt(d)
+        self._shape[j] = shape
         self._d[j] = d
         self._c[j] = c
         self._e[j] = e
         self._k[j] = e * c
-        if self._any_boost:  # stationary shapes only grow: a boost can only end
-            self._shape[j] = shape
+        if self._any_boost:  # stationary shapes only grow: a boost can end, not start
             self._boosted[j] = boosted
             self._any_boost = bool(self._boosted.any())
 
@@ -238,16 +254,15 @@ class ThompsonBetaVector(VectorBandit):
 
     def _seed(self, runs) -> None:
         super()._seed(runs)
-        seeds = []
-        for ss in runs:
-            queue_ss = _rng.child(ss, _rng.QUEUE)
-            seeds.append([_rng.child(queue_ss, 0), _rng.child(queue_ss, 1)])
+        seeds = [[_rng.child(ss, _rng.QUEUE, 0), _rng.child(ss, _rng.QUEUE, 1)] for ss in runs]
         self._retries = _rng.Queues(seeds, ("normal", "uniform"))
 
     def _reset_stats(self) -> None:
         self._s = np.zeros((self.n_runs, self.n_arms))
         self._f = np.zeros((self.n_runs, self.n_arms))
         self._after_load()
+        if self._draws is not None:  # shapes shrank: redo the block's acceptance tests
+            self._draws.reprepare()
 
     def _after_load(self) -> None:
         self._shape, self._boosted, self._d, self._c, self._e, self._k = _shapes(

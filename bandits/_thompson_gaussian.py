@@ -13,8 +13,8 @@ pseudo-plays; ``n0 = 1, m0 = 0, sigma = 1`` is the paper's algorithm (posterior
 With discount ``g < 1``, ``N <- g N + 1[arm = i]`` and ``S <- g S + r 1[arm = i]``,
 so old rewards fade and the variance grows back for arms left alone.
 
-Rewards are any real numbers (a strategy that favours low solve rates, as
-SPaRFT does, passes negated solve rates).
+Rewards: any real number with ``|r| <= 1e12`` (``REAL_REWARDS``); a strategy
+that favours low solve rates, as SPaRFT does, passes negated solve rates.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Uniform random arm: the no-curriculum baseline.
 
 Each ``select`` plays arm ``floor(u * K)`` for a fresh uniform ``u``; rewards
-only feed the per-arm sample means that ``values()`` reports.
+only feed the per-arm sample means that ``values()`` reports. Rewards: any
+real number with ``|r| <= 1e12`` (``REAL_REWARDS``).
 """
 
 from __future__ import annotations

@@ -89,6 +89,9 @@ class VectorBandit:
     def _prepare_select(self, *raw: np.ndarray) -> tuple[np.ndarray, ...]:
         return raw
 
+    def _prepare_update(self, *raw: np.ndarray) -> tuple:
+        return raw
+
     def _reset_stats(self) -> None:
         raise NotImplementedError
 
@@ -109,16 +112,22 @@ class VectorBandit:
     # -- shared machinery ---------------------------------------------------------
     def _seed(self, runs: list[np.random.SeedSequence]) -> None:
         self._draws = self._make_draws(runs, _rng.SELECT, self._select_layout(), self._prepare_select)
-        self._update_draws = self._make_draws(runs, _rng.UPDATE, self._update_layout(), None)
-        self._spares = [_rng.generator(_rng.child(ss, _rng.SPARE)) for ss in runs]
+        self._update_draws = self._make_draws(runs, _rng.UPDATE, self._update_layout(),
+                                              self._prepare_update)
+        self._spare_seeds = [_rng.child(ss, _rng.SPARE) for ss in runs]
+        self._spare_gens: list[np.random.Generator | None] = [None] * self.n_runs
+
+    def _spare(self, r: int) -> np.random.Generator:
+        """Run ``r``'s generator for occasional draws (made on first use)."""
+        gen = self._spare_gens[r]
+        if gen is None:
+            gen = self._spare_gens[r] = _rng.generator(self._spare_seeds[r])
+        return gen
 
     def _make_draws(self, runs, channel, layout, prepare):
         if not layout:
             return None
-        seeds = []
-        for ss in runs:
-            channel_ss = _rng.child(ss, channel)
-            seeds.append([_rng.child(channel_ss, k) for k in range(len(layout))])
+        seeds = [[_rng.child(ss, channel, k) for k in range(len(layout))] for ss in runs]
         return _rng.Draws(seeds, layout, self.n_runs, prepare)
 
     def reset(self, seed: Any = None) -> None:
@@ -163,7 +172,7 @@ class VectorBandit:
             "rng": {
                 "select": self._draws.state() if self._draws else None,
                 "update": self._update_draws.state() if self._update_draws else None,
-                "spare": [_rng.generator_state(g) for g in self._spares],
+                "spare": [_rng.generator_state(self._spare(r)) for r in range(self.n_runs)],
             },
         }
 
@@ -181,8 +190,8 @@ class VectorBandit:
             self._update_draws.load(rng["update"])
         if len(rng["spare"]) != self.n_runs:
             raise ValueError("state_dict's spare streams do not match n_runs")
-        for g, st in zip(self._spares, rng["spare"]):
-            _rng.set_generator_state(g, st)
+        for r, st in enumerate(rng["spare"]):
+            _rng.set_generator_state(self._spare(r), st)
         for k, v in loaded.items():
             setattr(self, k, v)
         self.t = int(state["t"])

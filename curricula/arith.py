@@ -37,13 +37,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sparft.curricula.examples import Example
+from sparft.curricula.prompts import ANSWER_INSTRUCTION, answer_prompt
 
 TOPICS = ("addition", "subtraction", "multiplication", "expression", "word")
 LEVELS = (1, 2, 3, 4, 5, 6)
 SPLITS = ("train", "test")
 DEFAULT_N = {"train": 600, "test": 150}
 
-SYSTEM_PROMPT = "Reply with the final answer only: one number, no words, no working."
 
 # One question in five goes to the test split (by a hash of its text).
 _TEST_BUCKETS = 5
@@ -81,7 +81,7 @@ class ArithConfig:
     seed: int = 0
     topics: tuple[str, ...] = TOPICS
     levels: tuple[int, ...] = LEVELS
-    system_prompt: str = field(default=SYSTEM_PROMPT, repr=False)
+    instruction: str = field(default=ANSWER_INSTRUCTION, repr=False)
 
     def __post_init__(self) -> None:
         if self.n is not None and self.n < 1:
@@ -283,14 +283,12 @@ def generate(split: str = "train", config: ArithConfig | None = None) -> list[Ex
             out.append(
                 Example(
                     id=f"arith/s{config.seed}/{split}/{len(out)}",
-                    prompt=(
-                        {"role": "system", "content": config.system_prompt},
-                        {"role": "user", "content": question},
-                    ),
+                    prompt=answer_prompt(question, config.instruction),
                     answer=str(answer),
                     topic=topic,
                     difficulty=float(level),
                     meta={
+                        "question": question,
                         "level": level,
                         "steps": steps,
                         "split": split,

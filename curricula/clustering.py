@@ -35,6 +35,7 @@ import numpy as np
 from sparft.curricula.arms import ArmSet
 from sparft.curricula.difficulty import DifficultyScores, check_finite
 from sparft.curricula.examples import Example
+from sparft.curricula.prompts import question_text
 
 REDUCTIONS = ("farthest", "centroid", "random")
 
@@ -304,7 +305,7 @@ def partition(
                 features[picked], min(config.n_representatives, len(picked)), centers[a]
             )
         ]
-        representatives.append([examples[i].question for i in near])
+        representatives.append([question_text(examples[i]) for i in near])
 
     kept_all = np.concatenate(kept)
     arms = ArmSet(

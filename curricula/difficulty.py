@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 
 from sparft.curricula.examples import Example
+from sparft.curricula.prompts import question_text
 from sparft.curricula.rewards import RewardFn, get_reward
 
 GenerateFn = Callable[[Sequence[Sequence[Mapping[str, str]]], int], list[list[str]]]
@@ -141,7 +142,7 @@ def proxy_value(example: Example) -> tuple[float, str]:
     """The proxy of one example and its name: calculator steps, else digits in the question."""
     if "calc_steps" in example.meta:
         return float(example.meta["calc_steps"]), "proxy:calc_steps"
-    return float(len(_DIGITS.findall(example.question))), "proxy:digits"
+    return float(len(_DIGITS.findall(question_text(example)))), "proxy:digits"
 
 
 def proxy_difficulty(examples: Sequence[Example]) -> DifficultyScores:

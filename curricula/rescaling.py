@@ -2,12 +2,13 @@
 
 Bandits in :mod:`sparft.bandits` reject rewards outside their documented range
 (EXP3 and UCB want ``[0, 1]``); signals have their own ranges (solve rate in
-``[0, 1]``, learning progress in ``[-1, 1]``, mean ``|advantage|`` in
-``[0, sqrt(G-1)]`` ...) or none at all. A composed teacher therefore maps
+``[0, 1]``, learning progress in ``[-1, 1]``, mean ``|advantage|`` of a group in
+``[0, 1]`` ...) or none at all. A composed teacher therefore maps
 each value through one explicit rescaler, recorded in its parameters:
 
 * ``none``     -- the value goes to the bandit unchanged (the bandit checks its range);
-* ``linear``   -- the affine map of the signal's known range onto the bandit's range;
+* ``linear``   -- the affine map of the signal's known range onto the bandit's range
+  (a value outside that range, beyond float rounding, is an error, not a silent clip);
 * ``quantile`` -- Graves et al. (2017, "Automated Curriculum Learning for Neural
   Networks", ICML, arXiv 1704.03003, section 4): with ``q_lo``/``q_hi`` the 20th and
   80th percentiles of the rewards seen so far, ``r = -1`` below ``q_lo``, ``+1``
@@ -80,8 +81,15 @@ class LinearRescaler(Rescaler):
 
     def __call__(self, value: float, rng: np.random.Generator | None = None) -> float:
         lo, hi = self.source
-        # values a hair outside the documented range come from float rounding only
-        return self._onto_target((float(value) - lo) / (hi - lo))
+        unit = (float(value) - lo) / (hi - lo)
+        # A hair outside the range is float rounding (clamped below); more means the
+        # signal broke its documented range, which clamping would hide.
+        if not -1e-9 <= unit <= 1.0 + 1e-9:
+            raise ValueError(
+                f"signal value {value} lies outside its documented range [{lo:g}, {hi:g}]; "
+                "use rescale='quantile' for a signal without a fixed range"
+            )
+        return self._onto_target(unit)
 
 
 class QuantileRescaler(Rescaler):

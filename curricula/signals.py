@@ -179,16 +179,6 @@ class ArmHistory:
         self.steps = np.zeros(self.batch_shape, dtype=np.int64)
         self._memo: tuple[BatchStats, tuple[np.ndarray, np.ndarray]] | None = None
 
-    def reset_where(self, mask: np.ndarray) -> None:
-        """Forget the entries of the leading dimensions where ``mask`` is true."""
-        self.solve_rate[mask] = 0.0
-        self.pulls[mask] = 0
-        self.examples[mask] = 0
-        self.progress[mask] = 0.0
-        self.accuracy[mask] = np.nan
-        self.steps[mask] = 0
-        self._memo = None
-
     def next_solve_rate(self, stats: BatchStats) -> tuple[np.ndarray, np.ndarray]:
         """(smoothed solve rate after this batch, learning progress of this batch), per arm."""
         # Scoring a batch and then recording it asks the same question twice: remember the answer.

@@ -44,11 +44,11 @@ import numpy as np
 
 from sparft.curricula import arith
 from sparft.curricula.examples import Example
+from sparft.curricula.prompts import answer_prompt, question_text  # noqa: F401 - re-exported
 from sparft.curricula.rewards import extract_final_number
 
 log = logging.getLogger(__name__)
 
-ANSWER_SYSTEM_PROMPT = "Reply with the final answer only: one number, no words, no working."
 SOURCES = ("arith", "gsm8k", "jsonl", "hf")
 ON_ERROR = ("raise", "skip")
 SPLIT_NAMES = ("train", "test", "validation", "val", "dev")
@@ -472,7 +472,12 @@ def _to_examples(
             bad(line, mapping.get("id", "id"), f"duplicate id {ex_id!r}")
             continue
         seen_ids.add(ex_id)
-        meta: dict[str, Any] = {"split": split, "source": os.fspath(source), "line": line}
+        meta: dict[str, Any] = {
+            "question": question.strip(),
+            "split": split,
+            "source": os.fspath(source),
+            "line": line,
+        }
         if solution:
             meta["solution"] = solution
             meta["calc_steps"] = calc_steps(solution)
@@ -489,10 +494,7 @@ def _to_examples(
         examples.append(
             Example(
                 id=ex_id,
-                prompt=(
-                    {"role": "system", "content": ANSWER_SYSTEM_PROMPT},
-                    {"role": "user", "content": question.strip()},
-                ),
+                prompt=answer_prompt(question),
                 answer=answer,
                 topic=topic,
                 difficulty=level,

@@ -53,7 +53,9 @@ def observation(history: signals.ArmHistory, t: int | np.ndarray, budget: int) -
     return out
 
 
-def check_settings(batch_size: Any, budget: Any, action_mode: str, eval_every: Any) -> None:
+def check_settings(
+    batch_size: Any, budget: Any, action_mode: str, eval_every: Any, signal: signals.Signal
+) -> None:
     for value, what in ((batch_size, "batch_size"), (budget, "budget")):
         if isinstance(value, bool) or int(value) != value or value < 1:
             raise ValueError(f"{what} must be a positive integer, got {value!r}")
@@ -61,6 +63,8 @@ def check_settings(batch_size: Any, budget: Any, action_mode: str, eval_every: A
         raise ValueError(f"action_mode {action_mode!r} is not one of {', '.join(ACTION_MODES)}")
     if eval_every is not None and (isinstance(eval_every, bool) or int(eval_every) != eval_every or eval_every < 0):
         raise ValueError(f"eval_every must be None (only at the end), 0 (never) or a positive integer, got {eval_every!r}")
+    if signal.needs_eval and eval_every == 0:
+        raise ValueError(f"reward_signal {signal.name!r} needs held-out evaluations: eval_every=0 turns them off")
 
 
 class CurriculumEnv(gym.Env):
@@ -142,12 +146,12 @@ class CurriculumEnv(gym.Env):
         oversample: int = 1,
         filter_groups: bool = False,
     ) -> None:
-        check_settings(batch_size, budget, action_mode, eval_every)
+        self.signal = signals.get(reward_signal)
+        check_settings(batch_size, budget, action_mode, eval_every, self.signal)
         if isinstance(oversample, bool) or int(oversample) != oversample or oversample < 1:
             raise ValueError(f"oversample must be a positive integer, got {oversample!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not one of {self.metadata['render_modes']}")
-        self.signal = signals.get(reward_signal)
         if learner is None:
             learner, arms = _simulated(preset, arms, sim_params, 8 if group_size is None else group_size)
             group_size = learner.group_size
@@ -316,9 +320,10 @@ class CurriculumEnv(gym.Env):
         self._last_outcome = None
 
 
-def _simulated(
-    preset: str, arms: ArmSet | None, sim_params: SimParams | Mapping[str, Any] | None, group_size: int
-) -> tuple[SimulatedLearner, ArmSet]:
+def simulated_setup(
+    preset: str, arms: ArmSet | None, sim_params: SimParams | Mapping[str, Any] | None
+) -> tuple[ArmSet, SimParams]:
+    """The preset's ``(ArmSet, SimParams)``, with ``sim_params`` replacing or overriding the dynamics."""
     from sparft.envs.presets import make_preset
 
     arms, params = make_preset(preset, arms)
@@ -326,4 +331,11 @@ def _simulated(
         params = sim_params
     elif sim_params is not None:
         params = params.replace(**dict(sim_params))
+    return arms, params
+
+
+def _simulated(
+    preset: str, arms: ArmSet | None, sim_params: SimParams | Mapping[str, Any] | None, group_size: int
+) -> tuple[SimulatedLearner, ArmSet]:
+    arms, params = simulated_setup(preset, arms, sim_params)
     return SimulatedLearner(arms, params, group_size), arms

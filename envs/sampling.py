@@ -33,11 +33,6 @@ class ArmTable:
         self.items = np.where(self.valid, self.offsets[:, None] + pos, 0)
         self.item_arm = np.repeat(np.arange(self.n_arms), self.sizes)
 
-    def key_count(self, mode: str) -> int:
-        """How many uniform keys one draw needs: one per position of the largest arm
-        ("arm"), one per example ("arms"), none ("examples")."""
-        return {"arm": self.max_size, "arms": self.n_items, "examples": 0}[mode]
-
     def draw_arm(self, arm: np.ndarray, keys: np.ndarray, batch_size: int) -> np.ndarray:
         """Items ``(..., B)`` for one arm per environment; ``keys``: ``(..., max_size)``."""
         arm = np.asarray(arm, dtype=np.int64)

@@ -28,7 +28,13 @@ from gymnasium.vector.utils import batch_space
 from sparft.curricula import signals
 from sparft.curricula.arms import ArmSet
 from sparft.curricula.outcome import StepOutcome, group_advantages
-from sparft.envs.curriculum_env import action_space, check_settings, observation, observation_space
+from sparft.envs.curriculum_env import (
+    action_space,
+    check_settings,
+    observation,
+    observation_space,
+    simulated_setup,
+)
 from sparft.envs.sampling import ArmTable
 from sparft.envs.simulator import SimParams, build_world, sigmoid
 
@@ -175,19 +181,13 @@ class CurriculumVectorEnv(VectorEnv):
         sim_params: SimParams | Mapping[str, Any] | None = None,
         learner: None = None,
     ) -> None:
-        from sparft.envs.presets import make_preset
-
         if learner is not None:
             raise ValueError(
                 "the vectorised environment simulates its learners; use CurriculumEnv for a real learner"
             )
-        check_settings(batch_size, budget, action_mode, eval_every)
         self.signal = signals.get(reward_signal)
-        arms, params = make_preset(preset, arms)
-        if isinstance(sim_params, SimParams):
-            params = sim_params
-        elif sim_params is not None:
-            params = params.replace(**dict(sim_params))
+        check_settings(batch_size, budget, action_mode, eval_every, self.signal)
+        arms, params = simulated_setup(preset, arms, sim_params)
         self.learner = VectorSimulatedLearner(
             arms, params, num_envs, 8 if group_size is None else group_size
         )

@@ -163,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
     )
     from sparft.curricula.difficulty import compute_difficulty, default_cache_dir
     from sparft.curricula.embedding import EmbedConfig, embed_texts, model_key
+    from sparft.curricula.prompts import question_text
     from sparft.curricula.sources import read_source
 
     out = Path(args.out).expanduser()
@@ -209,7 +210,10 @@ def run(args: argparse.Namespace) -> int:
     t1 = time.perf_counter()
 
     embeddings = embed_texts(
-        [e.question for e in examples], embed_config, cache_dir=cache_dir, progress=not args.quiet
+        [question_text(e) for e in examples],
+        embed_config,
+        cache_dir=cache_dir,
+        progress=not args.quiet,
     )
     t2 = time.perf_counter()
 
@@ -368,8 +372,10 @@ def render_plot(result, examples, title: str = "") -> bytes:
             va="center",
             bbox={"boxstyle": "circle,pad=0.2", "fc": "white", "ec": colours[a], "alpha": 0.85},
         )
-    ax.set_xlabel("PC 1 of clustering features")
-    ax.set_ylabel("PC 2")
+    # Say how much of each axis is difficulty: with a large weight PC 1 is mostly difficulty.
+    corr = [_corr(xy[:, j], diff) for j in range(2)]
+    ax.set_xlabel(f"PC 1 of clustering features (corr. with difficulty {corr[0]:+.2f})")
+    ax.set_ylabel(f"PC 2 (corr. with difficulty {corr[1]:+.2f})")
     ax.set_title(
         textwrap.shorten(
             f"{title}: {k} arms; faint = pool, outlined = kept; size = difficulty", 100
@@ -406,3 +412,11 @@ def render_plot(result, examples, title: str = "") -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     return buf.getvalue()
+
+
+def _corr(a, b) -> float:
+    import numpy as np
+
+    if np.std(a) == 0 or np.std(b) == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])

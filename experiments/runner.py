@@ -174,7 +174,9 @@ class Episode:
     def start(self) -> None:
         self.obs, info = self.parts.env.reset(seed=self.seed)
         self.info = wiring.plain_info(info)
-        self.initial_accuracy = self.evaluate()
+        # The environment evaluates at reset (eval_every > 0); evaluate only if it did not.
+        evaluated = info.get("eval")
+        self.initial_accuracy = float(evaluated["accuracy"]) if evaluated else self.evaluate()
 
     def evaluate(self) -> float:
         return float(self.parts.learner.evaluate("test")["accuracy"])
@@ -198,8 +200,12 @@ class Episode:
             c.step - 1, action, reward, outcome, c, self.parts.arms.n_arms, teacher.probabilities()
         )
         if c.step % self.cfg.env.eval_every == 0 or c.step == self.cfg.env.budget:
-            acc = self.evaluate()
+            evaluated = info.get("eval")
+            acc = float(evaluated["accuracy"]) if evaluated else self.evaluate()
             record["accuracy"] = acc
+            for key, value in (evaluated or {}).items():
+                if key != "accuracy" and isinstance(value, int | float):
+                    record[f"eval/{key}"] = value
             self.eval_steps.append(c.step)
             self.accuracy.append(acc)
         dt = time.perf_counter() - t0

@@ -255,9 +255,24 @@ def train_pool(cfg: ExperimentConfig) -> list[Any]:
 
 
 def test_set(cfg: ExperimentConfig) -> list[Any]:
-    """The fixed held-out set: seeded by ``data.seed``, never by the run's seed."""
-    spec = cfg.data.test or cfg.data.source
+    """The fixed held-out set: seeded by ``data.seed``, never by the run's seed.
+
+    Without ``data.test`` it is the 'test' split of ``data.source``, capped by
+    ``data.n_test`` (an ``n=`` option in the source spec sizes the training pool only).
+    """
+    spec = cfg.data.test or _without_n(cfg.data.source)
     return list(_load(spec, "test", cfg.data.seed, cfg.data.n_test))
+
+
+def _without_n(spec: str) -> str:
+    from sparft.curricula.sources import parse_spec
+
+    parsed = parse_spec(spec)
+    if "n" not in parsed.options:
+        return spec
+    rest = [parsed.arg] if parsed.arg else []
+    rest += [f"{k}={v}" for k, v in parsed.options.items() if k != "n"]
+    return parsed.kind + (":" + ",".join(rest) if rest else "")
 
 
 _POLICY_CACHE: dict[str, Any] = {}

@@ -159,6 +159,11 @@ class GRPOLearner:
         self.updates = 0
         self.optimizer = self._make_optimizer()
 
+    @property
+    def group_size(self) -> int:
+        """G, rollouts per prompt (the environment reads it)."""
+        return self.config.num_generations
+
     # ------------------------------------------------------------------ pieces
     def _trainable(self) -> list[tuple[str, Any]]:
         return [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]

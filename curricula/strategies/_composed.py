@@ -196,6 +196,11 @@ class BanditSignal(Teacher):
         return self.bandit.probabilities()
 
     def act(self, obs: Any = None, info: Mapping[str, Any] | None = None) -> int | np.ndarray:
+        # accuracy_gain compares with the previous evaluation; the one before training
+        # reaches the teacher only through reset's info (later ones come in outcomes).
+        acc = (info or {}).get("eval", {}).get("accuracy")
+        if acc is not None and np.ndim(acc) == 0 and np.isnan(self.history.accuracy):
+            self.history.observe_eval(float(acc))
         if self.params.slots == "one":
             return int(self.bandit.select())
         b = self.batch_size(info)

@@ -85,18 +85,18 @@ def roundtrip(state):
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 @pytest.mark.parametrize("n_arms", [1, 5])
-def test_arms_probabilities_and_values_are_well_formed(case, n_arms, problem):
+def test_arms_probabilities_and_values_are_well_formed(case, n_arms):
     name, params = case
     b = bandits.make(name, n_arms, seed=0, **params)
-    prob = problem(n_arms)
-    for _ in range(150):
+    script = Script(n_arms, 150)
+    for t in range(150):
         p = b.probabilities()
         if p is not None:
             assert p.shape == (n_arms,) and np.all(p >= 0)
             assert p.sum() == pytest.approx(1.0, abs=1e-12)
         arm = b.select()
         assert isinstance(arm, int) and 0 <= arm < n_arms
-        b.update(arm, prob.reward(arm))
+        b.update(arm, float(script.u[t, 0] < script.means[arm]))
     v = b.values()
     assert v.shape == (n_arms,) and np.all(np.isfinite(v))
     assert b.t == 150
@@ -295,3 +295,18 @@ def test_vector_rejects_bad_input(name):
         bandits.make_vector(name, 3, 0)
     with pytest.raises(ValueError, match="seeds"):
         bandits.make_vector(name, 3, 4, seed=[1, 2])
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_vector_and_objects_stay_equal_through_reset(case):
+    name, params = case
+    vb = bandits.make_vector(name, 4, 3, seed=2, **params)
+    objs = [bandits.make(name, 4, seed=s, **params) for s in np.random.SeedSequence(2).spawn(3)]
+    script = Script(4, 300)
+    for start, stop in ((0, 130), (130, 300)):
+        arms = script.play_vector(vb, start, stop)
+        for i, o in enumerate(objs):
+            assert arms[:, i].tolist() == script.play(o, start, stop)[0]
+        vb.reset()  # mid-block: statistics restart, streams go on
+        for o in objs:
+            o.reset()

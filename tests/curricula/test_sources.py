@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from sparft.curricula import arith
+from sparft.curricula.prompts import ANSWER_INSTRUCTION, question_text
 from sparft.curricula.rewards import numeric_reward
 from sparft.curricula.sources import calc_steps, load_source, parse_spec, read_source
 
@@ -65,8 +66,8 @@ def test_arith_defaults_and_fields():
     train = load_source("arith")
     assert len(train) == arith.DEFAULT_N["train"]
     ex = train[0]
-    assert [m["role"] for m in ex.prompt] == ["system", "user"]
-    assert "final answer only" in ex.prompt[0]["content"]
+    assert [m["role"] for m in ex.prompt] == ["user"]
+    assert ex.question == question_text(ex) + " " + ANSWER_INSTRUCTION
     assert ex.topic in arith.TOPICS and ex.difficulty == ex.meta["level"]
     assert len({e.id for e in train}) == len(train)
     # Every topic and level is represented, equally at the default size.
@@ -77,7 +78,7 @@ def test_arith_defaults_and_fields():
 
 def test_arith_answers_are_correct():
     for ex in load_source("arith:n=300"):
-        q = ex.question
+        q = question_text(ex)
         if q.startswith("What is "):
             expr = q[len("What is ") : -1]
             assert str(eval(expr, {"__builtins__": {}})) == ex.answer, q  # noqa: S307 - our own generated text
@@ -117,7 +118,7 @@ def test_arith_levels_grow_harder():
     means = [sum(v) / len(v) for _, v in sorted(digits.items())]
     assert all(a < b for a, b in zip(means, means[1:])), means
     easy = [e for e in exs if e.topic == "addition" and e.meta["level"] == 1]
-    assert all(len(e.question) <= len("What is 9 + 9?") for e in easy)
+    assert all(len(question_text(e)) <= len("What is 9 + 9?") for e in easy)
 
 
 def test_arith_options_and_exhaustion():
@@ -136,7 +137,9 @@ def test_gsm8k_local(gsm8k_dir):
     assert len(result.examples) == 7473 and not result.skipped
     ex = result.examples[0]
     assert ex.id == "gsm8k/train/0" and ex.answer == "72"
-    assert ex.question.startswith("Natalia sold clips")
+    assert question_text(ex).startswith("Natalia sold clips") and ex.question.endswith(
+        ANSWER_INSTRUCTION
+    )
     assert ex.meta["calc_steps"] == 2 and ex.meta["line"] == 1
     assert all(numeric_reward(e.meta["solution"], e.answer) == 1.0 for e in result.examples)
     # A folder or the sibling file serves the test split.
@@ -241,3 +244,13 @@ def test_empty_dataset(tmp_path):
 def test_on_error_is_checked():
     with pytest.raises(ValueError, match="on_error"):
         load_source("arith", on_error="ignore")
+
+
+def test_hub_sources_offline_are_one_line_errors(monkeypatch):
+    pytest.importorskip("datasets")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    for spec in ("gsm8k", "hf:no-owner/no-dataset", "no-owner/no-dataset"):
+        with pytest.raises(ValueError, match="could not load hub dataset.*offline") as info:
+            load_source(spec)
+        assert "\n" not in str(info.value)

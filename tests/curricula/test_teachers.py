@@ -264,6 +264,9 @@ def test_quantile_history_is_a_bounded_reservoir():
 def test_linear_and_auto_rescaling():
     lin = LinearRescaler((-1.0, 1.0), (0.0, 1.0))
     assert lin(-1.0) == 0.0 and lin(0.0) == 0.5 and lin(1.0) == 1.0
+    assert lin(1.0 + 1e-12) == 1.0  # float rounding is clamped
+    with pytest.raises(ValueError, match="outside its documented range"):
+        lin(1.5)  # a signal that breaks its range is an error, not a silent clip
     assert resolve("auto", (0.0, 0.25), (0.0, 1.0)) == "none"
     assert resolve("auto", (-1.0, 1.0), (0.0, 1.0)) == "linear"
     assert resolve("auto", (-np.inf, np.inf), (0.0, 1.0)) == "quantile"
@@ -282,6 +285,20 @@ def test_composed_teacher_feeds_the_bandit_rescaled_values(arms):
     st = curricula.make("sparft_target", arms=arms, seed=0)
     st.observe(outcome([2, 2], [[1, 1, 1, 1], [1, 1, 1, 0]]))  # solve rate 0.875 -> 1 - 0.375/0.5
     assert st.last_rewards == {2: pytest.approx(0.25)}
+
+
+def test_accuracy_gain_teacher_measures_the_first_step_against_the_reset_evaluation(arms):
+    t = curricula.make({"bandit": "softmax", "signal": "accuracy_gain"}, arms=arms, seed=0)
+    t.act(None, {"eval": {"accuracy": 0.30}})  # reset's info: accuracy before training
+    first = outcome([1, 1], [[1, 0, 0, 0], [0, 0, 1, 1]])
+    first.eval = {"accuracy": 0.42}
+    t.observe(first)
+    assert t.last_rewards == {1: pytest.approx(0.12)}
+    t.act(None, {"eval": {"accuracy": 0.42}})  # a step's info repeats its outcome's eval
+    later = outcome([0, 0], [[1, 0, 0, 0], [0, 0, 1, 1]])
+    later.eval = {"accuracy": 0.40}
+    t.observe(later)
+    assert t.last_rewards == {0: pytest.approx(-0.02)}
 
 
 # ------------------------------------------------------------------------ CLI

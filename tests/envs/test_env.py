@@ -181,6 +181,7 @@ def test_invalid_actions_raise(mode, action):
         ({"budget": 0}, "budget"),
         ({"batch_size": 2.5}, "batch_size"),
         ({"eval_every": -1}, "eval_every"),
+        ({"eval_every": 0, "reward_signal": "accuracy_gain"}, "needs held-out evaluations"),
         ({"preset": "forgeting"}, "did you mean 'forgetting'"),
         ({"render_mode": "human"}, "render_mode"),
         ({"sim_params": {"learning_rat": 0.1}}, "learning_rat"),

@@ -36,12 +36,15 @@ def test_smollm_loads_offline_with_a_chat_template(smollm):
 
 
 def test_two_grpo_steps_through_the_environment(smollm):
-    train = load_source("arith:topics=addition,levels=1+2,n=40", split="train", seed=0)
+    # Two arms of one-digit sums with one-digit answers (below 6, and 6 to 9): easy enough
+    # that the untrained model solves some rollouts, so GRPO has a signal in two steps.
+    train = load_source("arith:topics=addition,levels=1,n=71", split="train", seed=0)
+    train = [e for e in train if int(e.answer) < 10]
     test = load_source("arith:topics=addition,levels=1,n=4", split="test", seed=0)
-    levels = sorted({e.difficulty for e in train})
+    big = [int(e.answer) >= 6 for e in train]
     arms = ArmSet(
-        arms=[[e.id for e in train if e.difficulty == d] for d in levels],
-        difficulty={e.id: levels.index(e.difficulty) / max(len(levels) - 1, 1) for e in train},
+        arms=[[e.id for e, b in zip(train, big) if not b], [e.id for e, b in zip(train, big) if b]],
+        difficulty={e.id: 0.7 if b else 0.3 for e, b in zip(train, big)},
     )
     config = GRPOLearnerConfig(learning_rate=1e-5, num_generations=8, max_new_tokens=8,
                                seed=0, device="cpu")
