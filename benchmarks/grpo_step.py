@@ -1,21 +1,25 @@
 """Wall time of one GRPO step: sparft's ``GRPOLearner`` against TRL's ``GRPOTrainer``.
 
-Both train the same model (SmolLM2-135M-Instruct by default) on the same B arith
-prompts with G completions of at most T new tokens, float32, beta = 0, loss ``dapo``,
-temperature 1, AdamW at the same learning rate, one optimizer step per generation
-round. The sparft step runs through the whole stack a real run uses: a teacher
-(``curricula.make(--teacher)``) acts on the ``CurriculumEnv`` observation, the
-environment draws the batch, the learner samples, scores and updates, the teacher
-observes the outcome. The TRL step is timed by a callback around each optimizer step.
+Both train their own copy of the same model (SmolLM2-135M-Instruct by default) on the
+same pool of arith prompts, B prompts x G completions of at most T new tokens per step,
+float32, beta = 0, loss ``dapo``, temperature 1, AdamW at the same constant learning
+rate, gradient-norm clip 1, one optimizer step per generation round.
 
-Blocks of steps alternate (sparft, TRL, sparft, TRL, ...) so that a machine that gets
-busier or quieter affects both; the first step of each block is a warm-up and not
-counted. Printed: median seconds per step and per generated token, the ratio
-sparft / TRL (goal <= 1), and the share of sparft's step spent outside the learner
-(teacher act/observe plus environment bookkeeping; goal < 1%).
+* sparft step: the whole stack a real run uses -- a teacher (``curricula.make(--teacher)``)
+  acts on the ``CurriculumEnv`` observation, the environment draws the batch, the learner
+  samples, scores and updates, the teacher observes the outcome;
+* TRL step: what ``Trainer``'s inner loop does for one optimizer step -- the next batch
+  of its data loader, ``GRPOTrainer.training_step`` (generation, rewards, advantages,
+  loss, backward), gradient clipping, ``optimizer.step()``, ``zero_grad``.
+
+Steps alternate one by one (sparft, TRL, sparft, ...), so a machine that gets busier or
+quieter affects both alike; the first step of each side is a warm-up. Printed: median
+seconds per step, per generated token and per phase (generation / the rest), the
+ratio sparft / TRL (goal <= 1), and the share of the sparft step spent outside the
+learner (teacher act/observe and environment bookkeeping; goal < 1%).
 
     .venv/bin/python benchmarks/grpo_step.py [--model smollm2-135m-instruct] [--batch 2]
-        [--generations 8] [--tokens 16] [--steps 3] [--blocks 2] [--json OUT]
+        [--generations 8] [--tokens 16] [--steps 6] [--json OUT]
 """
 
 from __future__ import annotations
@@ -23,113 +27,110 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
 
-def data(batch: int):
+def data():
     from sparft.curricula.arms import ArmSet
     from sparft.curricula.sources import load_source
 
     examples = load_source("arith:topics=addition,levels=1+2,n=64", split="train", seed=0)
-    pool = {e.id: e for e in examples}
-    by_level: dict[float, list[str]] = {}
-    for e in examples:
-        by_level.setdefault(float(e.difficulty or 0.0), []).append(e.id)
-    levels = sorted(by_level)
+    levels = sorted({float(e.difficulty or 0.0) for e in examples})
     arms = ArmSet(
-        arms=[by_level[d] for d in levels],
-        difficulty={i: min(1.0, d / max(levels[-1], 1.0)) for d in levels for i in by_level[d]},
+        arms=[[e.id for e in examples if float(e.difficulty or 0.0) == d] for d in levels],
+        difficulty={e.id: levels.index(float(e.difficulty or 0.0)) / max(len(levels) - 1, 1)
+                    for e in examples},
     )
-    return pool, arms
+    return {e.id: e for e in examples}, arms
 
 
-def make_teacher(name: str, arms, batch: int):
-    try:
+class SparftSide:
+    def __init__(self, args, pool, arms) -> None:
+        import gymnasium as gym
+
+        import sparft.envs  # noqa: F401  (registers the environment ids)
         from sparft.curricula import make
+        from sparft.trainers.learner import GRPOLearner, GRPOLearnerConfig
+        from sparft.trainers.models import load_policy
 
-        return make(name, arms=arms, seed=0, batch_size=batch)
-    except (ImportError, AttributeError, ValueError) as e:
-        raise SystemExit(f"teacher {name!r} is not available ({e}); pass --teacher NAME") from e
+        config = GRPOLearnerConfig(
+            learning_rate=args.lr, num_generations=args.generations, max_new_tokens=args.tokens,
+            seed=args.seed, device="cpu", dtype="float32", reset_weights=False,
+        )
+        policy = load_policy(args.model, dtype="float32", device="cpu")
+        self.learner = GRPOLearner(policy, pool, config=config)
+        self.env = gym.make("sparft/Curriculum-v0", learner=self.learner, arms=arms,
+                            batch_size=args.batch, budget=10**6, eval_every=0)
+        self.teacher = make(args.teacher, arms=arms, seed=args.seed, batch_size=args.batch)
+        self.obs, self.info = self.env.reset(seed=args.seed)
 
-
-def sparft_block(args, pool, arms, policy) -> dict:
-    import gymnasium as gym
-
-    import sparft.envs  # noqa: F401  (registers the environment ids)
-    from sparft.trainers.learner import GRPOLearner, GRPOLearnerConfig
-
-    config = GRPOLearnerConfig(
-        learning_rate=args.lr, num_generations=args.generations, max_new_tokens=args.tokens,
-        seed=args.seed, device="cpu", dtype="float32", reset_weights=False,
-    )
-    learner = GRPOLearner(policy, pool, config=config)
-    env = gym.make("sparft/Curriculum-v0", learner=learner, arms=arms, batch_size=args.batch,
-                   budget=args.steps + 1, eval_every=0, disable_env_checker=True)
-    teacher = make_teacher(args.teacher, arms, args.batch)
-    obs, info = env.reset(seed=args.seed)
-    steps, overhead, tokens = [], [], []
-    for _ in range(args.steps + 1):
+    def step(self) -> dict[str, float]:
         t0 = time.perf_counter()
-        action = teacher.act(obs, info)
-        obs, _, _, _, info = env.step(action)
-        outcome = info["outcome"]
-        teacher.observe(outcome)
+        action = self.teacher.act(self.obs, self.info)
+        self.obs, _, _, _, self.info = self.env.step(action)
+        outcome = self.info["outcome"]
+        self.teacher.observe(outcome)
         total = time.perf_counter() - t0
-        steps.append(total)
-        overhead.append(total - outcome.wall_time)  # everything but the learner's train_step
-        tokens.append(int(outcome.tokens.sum()))
-    return {"step_s": steps[1:], "overhead_s": overhead[1:], "tokens": tokens[1:]}
+        return {"step_s": total, "generate_s": outcome.extra["time_generate"],
+                "overhead_s": total - outcome.wall_time, "tokens": float(outcome.tokens.sum())}
 
 
-def trl_block(args, pool, policy) -> dict:
-    from transformers import TrainerCallback
-    from trl import GRPOConfig, GRPOTrainer
+class TRLSide:
+    def __init__(self, args, pool, tmp: str) -> None:
+        import torch
+        from trl import GRPOConfig, GRPOTrainer
 
-    from sparft.trainers.trl_adapter import answer_reward, examples_dataset
+        from sparft.trainers.models import load_policy
+        from sparft.trainers.trl_adapter import answer_reward, examples_dataset
 
-    class Timer(TrainerCallback):
-        def __init__(self):
-            self.times, self.t0 = [], 0.0
+        self.tokens = 0
+        check = answer_reward()
 
-        def on_step_begin(self, *a, **k):
-            self.t0 = time.perf_counter()
+        def reward(prompts, completions, answer, completion_ids, **kw):
+            self.tokens = sum(len(c) for c in completion_ids)
+            return check(prompts, completions, answer)
 
-        def on_step_end(self, *a, **k):
-            self.times.append(time.perf_counter() - self.t0)
+        policy = load_policy(args.model, dtype="float32", device="cpu")
+        self.trainer = trainer = GRPOTrainer(
+            model=policy.model,
+            processing_class=policy.tokenizer,
+            reward_funcs=reward,
+            train_dataset=examples_dataset(pool),
+            args=GRPOConfig(
+                output_dir=str(Path(tmp) / "trl"), per_device_train_batch_size=args.batch * args.generations,
+                num_generations=args.generations, max_completion_length=args.tokens,
+                learning_rate=args.lr, lr_scheduler_type="constant", max_steps=10**6, bf16=False,
+                use_cpu=True, report_to=[], logging_strategy="no", save_strategy="no", seed=args.seed,
+            ),
+        )
+        trainer.create_optimizer_and_scheduler(num_training_steps=10**6)
+        trainer.current_gradient_accumulation_steps = 1
+        self.batches = iter(trainer.get_train_dataloader())
+        self.clip = torch.nn.utils.clip_grad_norm_
+        self.generate_s = 0.0
+        original = trainer._generate_and_score_completions
 
-    tokens: list[int] = []
+        def timed(inputs):
+            t = time.perf_counter()
+            out = original(inputs)
+            self.generate_s = time.perf_counter() - t
+            return out
 
-    def reward(prompts, completions, answer, completion_ids, **kw):
-        tokens.append(sum(len(c) for c in completion_ids))
-        return answer_reward()(prompts, completions, answer)
+        trainer._generate_and_score_completions = timed
 
-    timer = Timer()
-    trainer = GRPOTrainer(
-        model=policy.model,
-        processing_class=policy.tokenizer,
-        reward_funcs=reward,
-        train_dataset=examples_dataset(pool),
-        callbacks=[timer],
-        args=GRPOConfig(
-            output_dir=str(Path(args.tmp) / "trl"),
-            per_device_train_batch_size=args.batch * args.generations,
-            num_generations=args.generations,
-            max_completion_length=args.tokens,
-            learning_rate=args.lr,
-            lr_scheduler_type="constant",
-            max_steps=args.steps + 1,
-            bf16=False,
-            use_cpu=True,
-            report_to=[],
-            logging_strategy="no",
-            save_strategy="no",
-            disable_tqdm=True,
-            seed=args.seed,
-        ),
-    )
-    trainer.train()
-    return {"step_s": timer.times[1:], "tokens": tokens[1:]}
+    def step(self) -> dict[str, float]:
+        tr = self.trainer
+        t0 = time.perf_counter()
+        batch = next(self.batches)
+        tr.training_step(tr.model, batch, None)
+        self.clip(tr.model.parameters(), tr.args.max_grad_norm)
+        tr.optimizer.step()
+        tr.lr_scheduler.step()
+        tr.model.zero_grad()
+        return {"step_s": time.perf_counter() - t0, "generate_s": self.generate_s,
+                "tokens": float(self.tokens)}
 
 
 def main() -> None:
@@ -139,53 +140,49 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=2, help="prompts per step (B)")
     parser.add_argument("--generations", type=int, default=8, help="completions per prompt (G)")
     parser.add_argument("--tokens", type=int, default=16, help="max new tokens (T)")
-    parser.add_argument("--steps", type=int, default=3, help="timed steps per block")
-    parser.add_argument("--blocks", type=int, default=2, help="alternating blocks per side")
+    parser.add_argument("--steps", type=int, default=6, help="timed steps per side")
     parser.add_argument("--lr", type=float, default=1e-6)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="write the figures here")
     args = parser.parse_args()
 
-    import tempfile
-
     import torch
 
-    from sparft.trainers.models import load_policy
-
-    pool, arms = data(args.batch)
-    runs: dict[str, dict[str, list]] = {"sparft": {}, "trl": {}}
+    pool, arms = data()
+    runs: dict[str, list[dict[str, float]]] = {"sparft": [], "trl": []}
     with tempfile.TemporaryDirectory() as tmp:
-        args.tmp = tmp
-        for _ in range(args.blocks):
-            for side in ("sparft", "trl"):
-                policy = load_policy(args.model, dtype="float32", device="cpu")  # fresh weights
-                block = (sparft_block(args, pool, arms, policy) if side == "sparft"
-                         else trl_block(args, pool, policy))
-                for key, values in block.items():
-                    runs[side].setdefault(key, []).extend(values)
+        sides = {"sparft": SparftSide(args, pool, arms), "trl": TRLSide(args, pool, tmp)}
+        for i in range(args.steps + 1):
+            for name, side in sides.items():
+                record = side.step()
+                if i > 0:  # the first step of each side warms up
+                    runs[name].append(record)
+
+    def med(side: str, key: str) -> float:
+        return statistics.median(r[key] for r in runs[side])
 
     def per_token(side: str) -> float:
-        r = runs[side]
-        return statistics.median(s / max(t, 1) for s, t in zip(r["step_s"], r["tokens"]))
+        return statistics.median(r["step_s"] / max(r["tokens"], 1) for r in runs[side])
 
-    s_step, t_step = statistics.median(runs["sparft"]["step_s"]), statistics.median(runs["trl"]["step_s"])
-    share = sum(runs["sparft"]["overhead_s"]) / sum(runs["sparft"]["step_s"])
+    share = sum(r["overhead_s"] for r in runs["sparft"]) / sum(r["step_s"] for r in runs["sparft"])
     result = {
-        "config": {k: v for k, v in vars(args).items() if k != "tmp"},
+        "config": vars(args),
         "torch_threads": torch.get_num_threads(),
-        "sparft_step_s": s_step,
-        "trl_step_s": t_step,
-        "ratio_step": s_step / t_step,
-        "sparft_s_per_token": per_token("sparft"),
-        "trl_s_per_token": per_token("trl"),
+        "sparft_step_s": med("sparft", "step_s"),
+        "trl_step_s": med("trl", "step_s"),
+        "ratio_step": med("sparft", "step_s") / med("trl", "step_s"),
         "ratio_per_token": per_token("sparft") / per_token("trl"),
         "sparft_teacher_env_share": share,
         "raw": runs,
     }
-    print(f"one GRPO step, B={args.batch} G={args.generations} T<={args.tokens}, {args.model}, CPU float32")
-    print(f"  sparft GRPOLearner : {s_step:7.2f} s/step  {1e3 * per_token('sparft'):6.1f} ms/token")
-    print(f"  TRL GRPOTrainer    : {t_step:7.2f} s/step  {1e3 * per_token('trl'):6.1f} ms/token")
-    print(f"  ratio sparft/TRL   : {result['ratio_step']:.3f} per step, {result['ratio_per_token']:.3f} per token")
+    print(f"one GRPO step, B={args.batch} G={args.generations} T<={args.tokens}, {args.model}, "
+          f"CPU float32, {torch.get_num_threads()} threads, median of {args.steps}")
+    for side, label in (("sparft", "sparft GRPOLearner"), ("trl", "TRL GRPOTrainer")):
+        gen = med(side, "generate_s")
+        print(f"  {label:<18}: {med(side, 'step_s'):7.2f} s/step  {1e3 * per_token(side):6.1f} ms/token"
+              f"  (generation {gen:.2f} s, rest {med(side, 'step_s') - gen:.2f} s)")
+    print(f"  ratio sparft/TRL  : {result['ratio_step']:.3f} per step, "
+          f"{result['ratio_per_token']:.3f} per generated token")
     print(f"  teacher + env share of the sparft step: {100 * share:.3f}%")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))

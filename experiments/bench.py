@@ -31,7 +31,7 @@ import re
 import signal
 import sys
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -229,11 +229,12 @@ def execute(
                 initializer=_init_worker, initargs=(p.cfg, True),
             ) as pool:
                 futures = [pool.submit(_cell_task, job) for job in todo]
-                pending = set(futures)
-                while pending:
-                    finished, pending = wait(pending, return_when=FIRST_EXCEPTION)
-                    for f in finished:
+                try:
+                    for f in as_completed(futures):
                         done(*f.result())  # re-raises a worker's error here
+                except BaseException:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
     finally:
         if bar is not None:
             bar.close()
@@ -360,7 +361,7 @@ def write_report(p: BenchPlan, cells: Mapping[str, Sequence[Mapping[str, Any]]],
         f"{cfg.name}: {len(p.strategies)} strategies x {len(p.seeds)} seeds, {cfg.env.budget} GRPO steps each "
         f"(B={cfg.env.batch_size}, G={cfg.env.group_size}), {cfg.learner.kind} learner"
         + (f" ({cfg.learner.preset})" if cfg.learner.kind == "simulated" else f" ({cfg.learner.model})")
-        + f"; held-out accuracy; 95% bootstrap CI; Welch t-tests on final accuracy.\n"
+        + "; held-out accuracy; 95% bootstrap CI; Welch t-tests on final accuracy.\n"
     )
     records.atomic_write_text(p.out / "table.md", note + "\n" + table)
     records.atomic_write_text(p.out / "results.csv", csv_text(rows))

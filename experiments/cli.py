@@ -77,8 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     try:
         return int(args._module.run(args) or 0)
+    except BrokenPipeError:
+        # Output piped into `head` and the like: stop quietly, as Unix tools do.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
-        print("sparft: interrupted; re-run with --resume to continue", file=sys.stderr)
+        hint = getattr(args._module, "INTERRUPTED", "re-run with --resume to continue")
+        print(f"sparft: interrupted; {hint}", file=sys.stderr)
         return 130
     except (ValueError, FileNotFoundError, NotADirectoryError, PermissionError, KeyError) as e:
         if os.environ.get("SPARFT_DEBUG"):

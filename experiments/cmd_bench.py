@@ -23,6 +23,7 @@ import argparse
 from pathlib import Path
 
 HELP = "compare strategies x seeds at an equal budget: table, CSV, plots, statistics"
+INTERRUPTED = "re-run the same command to finish the missing cells"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 HELP = "the main job: simulated benchmark of every strategy, then a short real GRPO run"
+INTERRUPTED = "re-run the same command to continue"
 
 
 def default_config() -> Path:

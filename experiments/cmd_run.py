@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 HELP = "run one experiment (a config file) into a run folder; --resume continues one"
+INTERRUPTED = "re-run with --resume RUN_DIR to continue"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 
 HELP = "tune a config with Optuna (sweep.space); resumable, many workers via journal or RDB storage"
+INTERRUPTED = "re-run the same command (same --study) to continue the study"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:

@@ -1,24 +1,30 @@
 """Experiment configs: one YAML file -> one typed, validated :class:`ExperimentConfig`.
 
-A config file has these sections (every key optional, every default shown by
-``sparft run --help`` and in ``configs/*.yaml``)::
+A config file has these sections (every key optional; the defaults are the
+dataclasses below, and ``configs/*.yaml`` shows them with comments)::
 
     name: demo
     seed: 0
-    data:     {source: arith, test: null, n_train: null, n_test: 64, arms: null, cluster: {}}
-    learner:  {kind: simulated, preset: default, params: {}}
+    data:     {source: arith, test: null, n_train: null, n_test: 64, arms: null, cluster: {}, ...}
+    learner:  {kind: simulated, preset: default, params: {}}    # or {kind: grpo, model: ..., params: {}}
     strategy: sparft            # or {name: sparft, params: {...}} or {bandit: exp3_s, signal: ...}
     env:      {batch_size: 8, group_size: 8, budget: 300, reward_signal: solve_rate, eval_every: 10}
     run:      {checkpoint_every: null, out: runs, progress: true, plots: true}
     bench:    {strategies: [uniform, sparft, ...], seeds: 16, workers: 2}
     sweep:    {trials: 30, objective: final_accuracy, space: {strategy.params.gamma: {low: .., high: ..}}}
     wandb:    {mode: offline, project: sparft}
+    demo:     {real: null, real_set: []}
 
-The algorithm-specific parts (``strategy.params``, ``learner.params``,
-``data.cluster``) are not re-declared here: they are checked against the
-hyperparameter dataclass of the strategy, learner and arm builder themselves
-(the same classes sweeps draw from and runs log), and the resolved config lists
-every one of their fields with its value.
+The algorithm-specific parts (``strategy.params`` and, for a bandit + signal
+strategy, ``strategy.params.bandit_params``; ``learner.params``; ``data.cluster``,
+``data.embed``) are not re-declared here: they are checked against the
+hyperparameter dataclass of the strategy, bandit, learner and arm builder
+themselves (the same classes sweeps draw from and runs log), and the resolved
+config lists every one of their fields with its value.
+
+``extends: base.yaml`` merges the config on top of another (mappings key by
+key, lists and scalars replaced). ``--set path.to.key=value`` overrides any
+value (parsed as YAML) after that.
 
 Loading is all checking, no work: unknown keys (naming the closest valid key),
 wrong types, unknown strategy / signal / preset names, missing data files, a

@@ -24,6 +24,7 @@ steps through the trainers' checkpoint helpers.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -256,7 +257,7 @@ class Episode:
         if int(state.get("version", 0)) != CHECKPOINT_VERSION:
             raise ValueError("the checkpoint was written by another sparft version; start a new run")
         p = self.parts
-        self.parts.env.reset(seed=self.seed)
+        # No env.reset(): it would re-evaluate the learner; the saved states replace it whole.
         self.counters = Counters.from_dict(state["counters"])
         self.initial_accuracy = float(state["initial_accuracy"])
         self.eval_steps = [int(s) for s in state["eval_steps"]]
@@ -268,10 +269,9 @@ class Episode:
         wiring.load_learner(p, state["learner"], checkpoint_dir)
 
     def close(self) -> None:
-        try:
+        # Closing must never hide the run's own error.
+        with contextlib.suppress(Exception):
             self.parts.env.close()
-        except Exception:  # noqa: BLE001 - closing must not hide the run's own error
-            pass
 
 
 def run_episode(cfg: ExperimentConfig, seed: int, strategy: StrategyConfig | None = None) -> EpisodeResult:
@@ -350,10 +350,8 @@ class _Interrupt:
 
     def __enter__(self) -> _Interrupt:
         self._old = None
-        try:
+        with contextlib.suppress(ValueError):  # not the main thread: leave SIGTERM alone
             self._old = signal.signal(signal.SIGTERM, self._raise)
-        except ValueError:  # not the main thread
-            pass
         return self
 
     @staticmethod

@@ -41,6 +41,7 @@ continues its sequence, and parallel workers never draw identical values.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import os
@@ -286,10 +287,9 @@ class _Heartbeat:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _beat(self) -> None:
-        try:
+        # A finished trial or a storage hiccup: the next beat retries.
+        with contextlib.suppress(Exception):
             self._storage.set_trial_user_attr(self._trial_id, "heartbeat", time.time())
-        except Exception:  # noqa: BLE001 - a finished trial or a storage hiccup: the next beat retries
-            pass
 
     def _run(self) -> None:
         while not self._stop.wait(self._interval):

@@ -171,6 +171,11 @@ def resolve(cfg: ExperimentConfig) -> ExperimentConfig:
         data = dataclasses.replace(data, cluster=typed.to_dict(cluster), embed=typed.to_dict(embed))
     elif data.cluster and data.arms is not None:
         raise ValueError("data.cluster is set but data.arms names a file: the arms are not built; remove one")
+    elif data.cluster:
+        raise ValueError(
+            "data.cluster is set but the simulator uses its preset's own arms (data.arms is null); "
+            "set data.arms: cluster to simulate arms built from data.source"
+        )
     cfg = cfg.replace(
         strategy=strategy,
         learner=learner,
@@ -352,25 +357,12 @@ def plain_info(info: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def env_state(env: Any) -> dict[str, Any]:
-    if hasattr(env, "state_dict"):
-        return env.state_dict()
-    return {
-        "np_random": env.np_random.bit_generator.state,
-        "history": env.history.state_dict(),
-        "t": int(env.t),
-    }
+    """The environment's own state (generator, per-arm history, step): CurriculumEnv.state_dict."""
+    return env.state_dict()
 
 
 def load_env_state(env: Any, state: Mapping[str, Any]) -> None:
-    if hasattr(env, "load_state_dict"):
-        env.load_state_dict(state)
-        return
-    rng = np.random.Generator(np.random.PCG64())
-    rng.bit_generator.state = state["np_random"]
-    env.np_random = rng
-    env.history.load_state_dict(state["history"])
-    env.t = int(state["t"])
-    env._needs_reset = env.t >= env.budget
+    env.load_state_dict(state)
 
 
 def restore_obs(env: Any, obs: Any) -> np.ndarray:

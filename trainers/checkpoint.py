@@ -174,10 +174,14 @@ def load_checkpoint(
         return None
     meta = json.loads((folder / "meta.json").read_text())
     if meta.get("format") != FORMAT:
-        raise ValueError(f"{folder} is not a sparft checkpoint (meta.json has no 'format: {FORMAT}')")
+        raise ValueError(
+            f"{folder} is not a sparft checkpoint (meta.json has no 'format: {FORMAT}')"
+        )
     if learner is not None:
         if not (folder / "learner.pt").is_file():
-            raise FileNotFoundError(f"{folder} has no learner state; it was saved without a learner")
+            raise FileNotFoundError(
+                f"{folder} has no learner state; it was saved without a learner"
+            )
         learner.load_state_dict(_load_obj(folder / "learner.pt"))
     if teacher is not None:
         if (folder / "teacher.json").is_file():
@@ -186,7 +190,9 @@ def load_checkpoint(
             with open(folder / "teacher.pkl", "rb") as f:
                 teacher.__dict__.update(pickle.load(f).__dict__)  # noqa: S301 -- our own file
         else:
-            raise FileNotFoundError(f"{folder} has no teacher state; it was saved without a teacher")
+            raise FileNotFoundError(
+                f"{folder} has no teacher state; it was saved without a teacher"
+            )
     if restore_rng:
         with open(folder / "rng.pkl", "rb") as f:
             _set_rng_state(pickle.load(f))  # noqa: S301 -- our own file

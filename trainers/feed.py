@@ -52,7 +52,11 @@ class Batch:
 
 
 def draw_batch(
-    action: Any, mode: str, arms: ArmSet, batch_size: int, rng: np.random.Generator,
+    action: Any,
+    mode: str,
+    arms: ArmSet,
+    batch_size: int,
+    rng: np.random.Generator,
     table: ArmTable | None = None,
 ) -> tuple[list[str], np.ndarray]:
     """Example ids and their arms for one teacher action, drawn as ``CurriculumEnv.draw`` does."""
@@ -123,17 +127,27 @@ class CurriculumFeed:
 
     def info(self) -> dict[str, Any]:
         """The environment's ``info`` sizes."""
-        return {"step": self.step, "batch_size": self.batch_size, "group_size": self.group_size,
-                "budget": self.budget, "n_arms": self.arms.n_arms, "action_mode": self.mode}
+        return {
+            "step": self.step,
+            "batch_size": self.batch_size,
+            "group_size": self.group_size,
+            "budget": self.budget,
+            "n_arms": self.arms.n_arms,
+            "action_mode": self.mode,
+        }
 
     def observation(self) -> np.ndarray:
         """The environment's observation (budget share 0 when no budget was given)."""
-        return observation(self.history, self.reported, self.budget or max(self.reported, 1) * 10**9)
+        return observation(
+            self.history, self.reported, self.budget or max(self.reported, 1) * 10**9
+        )
 
     def next_batch(self) -> Batch:
         t0 = time.perf_counter()
         action = self.teacher.act(self.observation(), self.info())
-        ids, arm_idx = draw_batch(action, self.mode, self.arms, self.batch_size, self.rng, self.table)
+        ids, arm_idx = draw_batch(
+            action, self.mode, self.arms, self.batch_size, self.rng, self.table
+        )
         batch = Batch(step=self.step, example_ids=tuple(ids), arms=arm_idx)
         self.step += 1
         self._pending.append((batch, time.perf_counter()))
@@ -192,8 +206,13 @@ class CurriculumFeed:
                 f"{self.pending} batches await their outcomes; checkpoint between updates"
             )
         teacher = self.teacher.state_dict() if hasattr(self.teacher, "state_dict") else None
-        return {"step": self.step, "rng": self.rng.bit_generator.state, "teacher": teacher,
-                "history": self.history.state_dict(), "group_size": self.group_size}
+        return {
+            "step": self.step,
+            "rng": self.rng.bit_generator.state,
+            "teacher": teacher,
+            "history": self.history.state_dict(),
+            "group_size": self.group_size,
+        }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.step = self.reported = int(state["step"])

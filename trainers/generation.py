@@ -50,7 +50,9 @@ class SamplingConfig:
         if self.max_new_tokens < 1:
             raise ValueError(f"max_new_tokens={self.max_new_tokens} must be >= 1")
         if self.temperature <= 0:
-            raise ValueError(f"temperature={self.temperature} must be > 0 (use greedy=True instead)")
+            raise ValueError(
+                f"temperature={self.temperature} must be > 0 (use greedy=True instead)"
+            )
         if not 0 < self.top_p <= 1:
             raise ValueError(f"top_p={self.top_p} must be in (0, 1]")
         if self.top_k < 0 or self.batch_size < 1:
@@ -83,7 +85,10 @@ def eos_ids(model: Any, tokenizer: Any) -> list[int]:
 def encode_prompts(tokenizer: Any, prompts: Sequence[Messages]) -> list[list[int]]:
     """Chat template with the assistant turn opened, as token ids (TRL tokenises the same way)."""
     out = tokenizer.apply_chat_template(
-        [list(map(dict, p)) for p in prompts], add_generation_prompt=True, tokenize=True, return_dict=True
+        [list(map(dict, p)) for p in prompts],
+        add_generation_prompt=True,
+        tokenize=True,
+        return_dict=True,
     )
     return [list(ids) for ids in out["input_ids"]]
 
@@ -113,7 +118,9 @@ class TransformersGenerator:
         if greedy:
             kwargs.update(do_sample=False, temperature=None, top_p=None, top_k=None)
         else:
-            kwargs.update(do_sample=True, temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k)
+            kwargs.update(
+                do_sample=True, temperature=cfg.temperature, top_p=cfg.top_p, top_k=cfg.top_k
+            )
         completions: list[list[int]] = []
         was_training = self.model.training
         self.model.eval()
@@ -188,7 +195,9 @@ class VLLMGenerator:
             seed=seed,
         )
         encoded = encode_prompts(self.tokenizer, prompts)
-        outputs = self.llm.generate([{"prompt_token_ids": ids} for ids in encoded], params, use_tqdm=False)
+        outputs = self.llm.generate(
+            [{"prompt_token_ids": ids} for ids in encoded], params, use_tqdm=False
+        )
         rows, completions, texts = [], [], []
         for ids, out in zip(encoded, outputs):
             for c in out.outputs:

@@ -137,7 +137,9 @@ def grpo_loss(
     return loss, diagnostics
 
 
-def pad_batch(prompt_ids: Any, completion_ids: Any, pad_id: int, device: Any = "cpu") -> dict[str, Any]:
+def pad_batch(
+    prompt_ids: Any, completion_ids: Any, pad_id: int, device: Any = "cpu"
+) -> dict[str, Any]:
     """TRL's layout: prompts left-padded, completions right-padded, concatenated.
 
     Returns ``input_ids``, ``attention_mask`` (``(N, P + T)``) and ``completion_mask`` (``(N, T)``).

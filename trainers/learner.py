@@ -27,7 +27,7 @@ import contextlib
 import copy
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -40,37 +40,41 @@ __all__ = ["GRPOLearner", "GRPOLearnerConfig"]
 RewardFn = Callable[[Any, str], float]
 
 
+def _hp(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass(frozen=True)
 class GRPOLearnerConfig:
     """Hyperparameters of the real learner (defaults follow TRL's ``GRPOConfig``)."""
 
-    learning_rate: float = 1e-6
-    beta: float = 0.0  # KL coefficient to the initial policy (0 = no reference model)
-    kl_bias_correction: bool = True  # KL term times the importance ratio (TRL's default)
-    epsilon: float = 0.2  # clipping range low side
-    epsilon_high: float | None = None  # clipping high side (None = epsilon; DAPO uses 0.28)
-    loss_type: str = "dapo"  # grpo | bnpo | dapo | dr_grpo
-    scale_rewards: str = "group"  # group | batch | none
-    num_generations: int = 8  # G, completions per prompt
-    max_new_tokens: int = 32
-    temperature: float = 1.0
-    top_p: float = 1.0
-    top_k: int = 0
-    weight_decay: float = 0.0
-    adam_beta1: float = 0.9
-    adam_beta2: float = 0.999
-    adam_epsilon: float = 1e-8
-    max_grad_norm: float = 1.0  # 0 = no clipping
-    micro_batch_size: int = 0  # rows per forward/backward in the update (0 = all at once)
-    generation_batch_size: int = 64  # sequences per generate call
-    eval_batch_size: int = 64
-    eval_max_new_tokens: int | None = None  # None = max_new_tokens
-    pass_k: int = 0  # also report pass@k on evaluation when k >= 2
-    backend: str = "transformers"  # or "vllm" (GPU)
-    seed: int = 0
-    dtype: str = "auto"  # compute dtype: auto (bf16 autocast on CUDA), float32, bfloat16
-    device: str = "auto"
-    reset_weights: bool = True  # keep a copy of the initial weights so reset() restores them
+    learning_rate: float = _hp(1e-6, "AdamW learning rate (constant)")
+    beta: float = _hp(0.0, "KL coefficient to the initial policy (0: no reference model)")
+    kl_bias_correction: bool = _hp(True, "multiply the KL term by the importance ratio (TRL's default)")
+    epsilon: float = _hp(0.2, "clipping range, low side")
+    epsilon_high: float | None = _hp(None, "clipping range, high side (None: epsilon; DAPO uses 0.28)")
+    loss_type: str = _hp("dapo", "token-loss aggregation: grpo, bnpo, dapo or dr_grpo")
+    scale_rewards: str = _hp("group", "advantage scaling: group, batch or none (Dr. GRPO)")
+    num_generations: int = _hp(8, "G, completions sampled per prompt")
+    max_new_tokens: int = _hp(32, "longest completion, in tokens")
+    temperature: float = _hp(1.0, "sampling temperature (also divides the logits in the loss)")
+    top_p: float = _hp(1.0, "nucleus sampling threshold (1: off)")
+    top_k: int = _hp(0, "top-k sampling (0: off)")
+    weight_decay: float = _hp(0.0, "AdamW weight decay")
+    adam_beta1: float = _hp(0.9, "AdamW beta1")
+    adam_beta2: float = _hp(0.999, "AdamW beta2")
+    adam_epsilon: float = _hp(1e-8, "AdamW epsilon")
+    max_grad_norm: float = _hp(1.0, "gradient-norm clip (0: none)")
+    micro_batch_size: int = _hp(0, "rows per forward/backward in the update (0: all at once)")
+    generation_batch_size: int = _hp(64, "sequences per generate call while training")
+    eval_batch_size: int = _hp(64, "sequences per generate call while evaluating")
+    eval_max_new_tokens: int | None = _hp(None, "longest evaluation completion (None: max_new_tokens)")
+    pass_k: int = _hp(0, "also report pass@k on evaluation when k >= 2")
+    backend: str = _hp("transformers", "generation backend: transformers or vllm (GPU)")
+    seed: int = _hp(0, "seed of the rollouts (each step samples with a seed from (seed, step))")
+    dtype: str = _hp("auto", "compute dtype: auto (bf16 autocast on CUDA, else float32), float32, bfloat16")
+    device: str = _hp("auto", "auto (CUDA when available), cpu, cuda:0, ...")
+    reset_weights: bool = _hp(True, "keep a copy of the initial weights so that reset() restores them")
 
     def __post_init__(self) -> None:
         from sparft.trainers.grpo import LOSS_TYPES, SCALE_REWARDS
@@ -78,25 +82,30 @@ class GRPOLearnerConfig:
         if self.loss_type not in LOSS_TYPES:
             raise ValueError(f"loss_type={self.loss_type!r}; use one of {', '.join(LOSS_TYPES)}")
         if self.scale_rewards not in SCALE_REWARDS:
-            raise ValueError(f"scale_rewards={self.scale_rewards!r}; use one of {', '.join(SCALE_REWARDS)}")
+            raise ValueError(
+                f"scale_rewards={self.scale_rewards!r}; use one of {', '.join(SCALE_REWARDS)}"
+            )
         if self.learning_rate <= 0 or self.beta < 0 or self.epsilon <= 0:
             raise ValueError("learning_rate and epsilon must be > 0 and beta >= 0")
         if self.num_generations < 2:
-            raise ValueError(f"num_generations={self.num_generations}: GRPO needs G >= 2 per prompt")
+            raise ValueError(
+                f"num_generations={self.num_generations}: GRPO needs G >= 2 per prompt"
+            )
         if self.max_new_tokens < 1 or self.temperature <= 0:
             raise ValueError("max_new_tokens must be >= 1 and temperature > 0")
         if self.micro_batch_size < 0 or self.max_grad_norm < 0 or self.pass_k < 0:
             raise ValueError("micro_batch_size, max_grad_norm and pass_k must be >= 0")
 
-    def sampling(self, max_new_tokens: int | None = None) -> Any:
+    def sampling(self, evaluation: bool = False) -> Any:
+        """The :class:`~sparft.trainers.generation.SamplingConfig` for training or evaluation."""
         from sparft.trainers.generation import SamplingConfig
 
         return SamplingConfig(
-            max_new_tokens=max_new_tokens or self.max_new_tokens,
+            max_new_tokens=(self.eval_max_new_tokens if evaluation else None) or self.max_new_tokens,
             temperature=self.temperature,
             top_p=self.top_p,
             top_k=self.top_k,
-            batch_size=self.generation_batch_size,
+            batch_size=self.eval_batch_size if evaluation else self.generation_batch_size,
             backend=self.backend,
         )
 
@@ -144,7 +153,7 @@ class GRPOLearner:
         self.model = policy.model.to(self.device)
         self.tokenizer = policy.tokenizer
         self.generator = make_generator(policy, cfg.sampling())
-        eval_cfg = cfg.sampling(cfg.eval_max_new_tokens)
+        eval_cfg = cfg.sampling(evaluation=True)
         self.eval_generator = (
             TransformersGenerator(self.model, self.tokenizer, eval_cfg)
             if cfg.backend == "transformers"
@@ -197,11 +206,18 @@ class GRPOLearner:
         return [self.pool[i] for i in example_ids]
 
     def score(self, texts: Sequence[str], answers: Sequence[str]) -> np.ndarray:
-        return np.array([float(self.reward_fn(t, a)) for t, a in zip(texts, answers)], dtype=np.float64)
+        return np.array(
+            [float(self.reward_fn(t, a)) for t, a in zip(texts, answers)], dtype=np.float64
+        )
 
     # ---------------------------------------------------------------- the update
-    def backward(self, prompt_ids: Sequence[Sequence[int]], completion_ids: Sequence[Sequence[int]],
-                 advantages: Any, old_logps: Any = None) -> tuple[float, dict[str, float]]:
+    def backward(
+        self,
+        prompt_ids: Sequence[Sequence[int]],
+        completion_ids: Sequence[Sequence[int]],
+        advantages: Any,
+        old_logps: Any = None,
+    ) -> tuple[float, dict[str, float]]:
         """Accumulate the GRPO loss gradient of one batch of rollouts; return (loss, diagnostics).
 
         Rows are processed ``micro_batch_size`` at a time; each chunk's loss is weighted by
@@ -214,7 +230,9 @@ class GRPOLearner:
 
         cfg = self.config
         batch = pad_batch(prompt_ids, completion_ids, self.tokenizer.pad_token_id, self.device)
-        adv = torch.as_tensor(np.asarray(advantages, dtype=np.float32).reshape(-1), device=self.device)
+        adv = torch.as_tensor(
+            np.asarray(advantages, dtype=np.float32).reshape(-1), device=self.device
+        )
         n_rows, width = batch["completion_mask"].shape
         chunk = cfg.micro_batch_size or n_rows
         total_tokens = batch["completion_mask"].sum().clamp(min=1).item()
@@ -244,7 +262,11 @@ class GRPOLearner:
                 kl_bias_correction=cfg.kl_bias_correction,
             )
             n = ids.shape[0]
-            weight = mask.sum().item() / total_tokens if cfg.loss_type in ("bnpo", "dapo") else n / n_rows
+            weight = (
+                mask.sum().item() / total_tokens
+                if cfg.loss_type in ("bnpo", "dapo")
+                else n / n_rows
+            )
             (loss * weight).backward()
             loss_sum += loss.item() * weight
             for k, v in diag.items():
@@ -388,13 +410,20 @@ class GRPOLearner:
         with self._autocast():
             greedy = self.eval_generator.generate(prompts, n=1, greedy=True)
         rewards = self.score(greedy.texts, answers)
-        metrics = {"accuracy": float(np.mean(rewards >= 1.0)), "mean_reward": float(rewards.mean()),
-                   "n": float(len(examples))}
+        metrics = {
+            "accuracy": float(np.mean(rewards >= 1.0)),
+            "mean_reward": float(rewards.mean()),
+            "n": float(len(examples)),
+        }
         k = self.config.pass_k
         if k >= 2:
             with self._autocast():
-                sampled = self.eval_generator.generate(prompts, n=k, seed=step_seed(self.seed, 0, stream=1))
-            solved = self.score(sampled.texts, [a for a in answers for _ in range(k)]).reshape(-1, k)
+                sampled = self.eval_generator.generate(
+                    prompts, n=k, seed=step_seed(self.seed, 0, stream=1)
+                )
+            solved = self.score(sampled.texts, [a for a in answers for _ in range(k)]).reshape(
+                -1, k
+            )
             metrics[f"pass@{k}"] = float(np.mean((solved >= 1.0).any(axis=1)))
         return metrics
 

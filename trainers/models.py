@@ -104,7 +104,11 @@ def resolve_dtype(dtype: str = "auto", device: str = "cpu") -> Any:
     import torch
 
     if dtype == "auto":
-        if device.startswith("cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported():
+        if (
+            device.startswith("cuda")
+            and torch.cuda.is_available()
+            and torch.cuda.is_bf16_supported()
+        ):
             return torch.bfloat16
         return torch.float32
     names = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -186,7 +190,9 @@ def _local_folder(spec: str) -> Path:
         return convert_gguf(path, cache_root() / "models" / key)
     if path.is_dir():
         if not (path / "config.json").is_file():
-            raise FileNotFoundError(f"{path} has no config.json; point at a saved checkpoint folder")
+            raise FileNotFoundError(
+                f"{path} has no config.json; point at a saved checkpoint folder"
+            )
         return path
     raise FileNotFoundError(spec)
 
@@ -272,7 +278,10 @@ def tiny_policy(seed: int = 0, hidden_size: int = 32, num_layers: int = 2) -> Po
     backend.decoder = decoders.Fuse()
     backend.add_special_tokens(specials)
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=backend, pad_token="<|pad|>", bos_token="<|im_start|>", eos_token="<|im_end|>"
+        tokenizer_object=backend,
+        pad_token="<|pad|>",
+        bos_token="<|im_start|>",
+        eos_token="<|im_end|>",
     )
     tokenizer.chat_template = CHATML_TEMPLATE
     ensure_chat_template(tokenizer)

@@ -46,7 +46,9 @@ from sparft.trainers.grpo import advantages
 __all__ = ["CurriculumGRPOTrainer", "answer_reward", "examples_dataset"]
 
 
-def answer_reward(reward_fn: Callable[[Any, str], float] | None = None) -> Callable[..., list[float]]:
+def answer_reward(
+    reward_fn: Callable[[Any, str], float] | None = None,
+) -> Callable[..., list[float]]:
     """A TRL reward function that checks each completion against the row's ``answer``."""
     if reward_fn is None:
         from sparft.curricula.rewards import numeric_reward as reward_fn
@@ -58,7 +60,11 @@ def answer_reward(reward_fn: Callable[[Any, str], float] | None = None) -> Calla
 
 
 def _row(example: Example) -> dict[str, Any]:
-    return {"prompt": [dict(m) for m in example.prompt], "answer": example.answer, "example_id": example.id}
+    return {
+        "prompt": [dict(m) for m in example.prompt],
+        "answer": example.answer,
+        "example_id": example.id,
+    }
 
 
 def examples_dataset(examples: Mapping[str, Example]) -> Any:
@@ -112,15 +118,21 @@ class CurriculumGRPOTrainer(GRPOTrainer):
         if self.check_sync:
             chosen = gather_object([batch.example_ids])
             if any(c != chosen[0] for c in chosen):
-                raise RuntimeError(f"processes chose different batches at step {batch.step}: {chosen}")
+                raise RuntimeError(
+                    f"processes chose different batches at step {batch.step}: {chosen}"
+                )
         g, n = self.num_generations, len(inputs)
         rows = [self.examples[i] for i in batch.example_ids for _ in range(g)]
         start = self.accelerator.process_index * n
         self._round = batch
         return super()._generate_and_score_completions([_row(e) for e in rows[start : start + n]])
 
-    def _calculate_rewards(self, inputs: Any, prompts: Any, completions: Any, completion_ids_list: Any) -> Any:
-        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+    def _calculate_rewards(
+        self, inputs: Any, prompts: Any, completions: Any, completion_ids_list: Any
+    ) -> Any:
+        rewards_per_func = super()._calculate_rewards(
+            inputs, prompts, completions, completion_ids_list
+        )
         if self.model.training and self._round is not None:
             weights = self.reward_weights.to(rewards_per_func.device)
             rewards = torch.nansum(rewards_per_func * weights.unsqueeze(0), dim=1).cpu().numpy()

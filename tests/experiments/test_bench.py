@@ -7,7 +7,6 @@ import json
 import signal
 import time
 
-
 from sparft.experiments import bench
 from sparft.experiments.cli import main
 from sparft.experiments.config import load_config, strategy_of

@@ -41,7 +41,7 @@ def test_same_seed_same_run_other_seed_other_run(tmp_path, tiny):
     cfg = load_config(tiny)
     a = runner.execute_run(cfg, tmp_path / "a", progress=False)
     b = runner.execute_run(cfg, tmp_path / "b", progress=False)
-    c = runner.execute_run(cfg.replace(seed=1), tmp_path / "c", progress=False)
+    runner.execute_run(cfg.replace(seed=1), tmp_path / "c", progress=False)
     assert comparable(tmp_path / "a") == comparable(tmp_path / "b")
     assert comparable(tmp_path / "a") != comparable(tmp_path / "c")
     assert a["final_accuracy"] == b["final_accuracy"]
@@ -154,3 +154,44 @@ def test_unwritable_folder_fails_early_for_a_non_root_user(tmp_path, tiny, capsy
 def test_resume_of_a_missing_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["run", "--resume", str(tmp_path / "nope")]) == 2
     assert "not a sparft run folder" in capsys.readouterr().err
+
+
+def test_real_learner_checkpoints_resume_to_the_same_run(tmp_path, monkeypatch):
+    """The GRPO learner path: model files through the trainers' checkpoint helpers.
+
+    A tiny random Llama stands in for SmolLM2 (same code path, milliseconds per step);
+    the arms are arith's levels, so no embedding model is needed.
+    """
+    import yaml
+
+    from sparft.curricula.arms import ArmSet
+    from sparft.curricula.sources import load_source
+    from sparft.trainers import models
+
+    monkeypatch.setattr(models, "load_policy", lambda spec, **kw: models.tiny_policy(seed=0))
+    pool = load_source("arith", split="train", seed=0, n=40)
+    by_level: dict = {}
+    for e in pool:
+        by_level.setdefault(e.difficulty, []).append(e.id)
+    arms = ArmSet(arms=[by_level[k] for k in sorted(by_level)],
+                  difficulty={e.id: float(e.difficulty) / 6 for e in pool})
+    arms.save(tmp_path / "arms.json")
+    cfg_path = tmp_path / "real.yaml"
+    cfg_path.write_text(yaml.safe_dump({
+        "name": "real",
+        "learner": {"kind": "grpo", "model": "tiny", "params": {"max_new_tokens": 4, "learning_rate": 1e-3}},
+        "data": {"source": "arith", "n_train": 40, "n_test": 4, "arms": "arms.json"},
+        "strategy": "sparft",
+        "env": {"budget": 5, "batch_size": 2, "group_size": 2, "eval_every": 2},
+        "run": {"checkpoint_every": 2, "progress": False, "plots": False},
+    }))
+    cfg = load_config(cfg_path)
+    runner.execute_run(cfg, tmp_path / "full", progress=False)
+    runner.execute_run(cfg, tmp_path / "part", progress=False, stop_after=3)
+    state = records.read_json(tmp_path / "part" / "checkpoint" / "state.json")
+    assert state["counters"]["step"] == 2 and "folder" in state["learner"]
+    assert (tmp_path / "part" / "checkpoint" / "model" / state["learner"]["folder"] / "learner.pt").is_file()
+    runner.execute_run(cfg, tmp_path / "part", resume=True, progress=False)
+    full, part = comparable(tmp_path / "full"), comparable(tmp_path / "part")
+    assert [r["step"] for r in part] == list(range(5))
+    assert part == full

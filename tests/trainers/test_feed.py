@@ -63,7 +63,9 @@ def test_draws_match_the_environment():
     gym = pytest.importorskip("gymnasium")
     import sparft.envs  # noqa: F401  (registers the ids)
 
-    env = gym.make("sparft/Curriculum-v0", arms=ARMS, batch_size=2, budget=5, eval_every=0).unwrapped
+    env = gym.make(
+        "sparft/Curriculum-v0", arms=ARMS, batch_size=2, budget=5, eval_every=0
+    ).unwrapped
     env.reset(seed=11)
     rng = np.random.default_rng(0)
     rng.bit_generator.state = env.np_random.bit_generator.state

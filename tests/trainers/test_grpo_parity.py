@@ -74,7 +74,11 @@ def make_trainer(path, tokenizer, tmp_path, **settings):
 
     data = datasets.Dataset.from_dict({"prompt": PROMPTS, "row": [0, 1]})
     trainer = GRPOTrainer(
-        model=str(path), reward_funcs=reward, args=args, train_dataset=data, processing_class=tokenizer
+        model=str(path),
+        reward_funcs=reward,
+        args=args,
+        train_dataset=data,
+        processing_class=tokenizer,
     )
     trainer.current_gradient_accumulation_steps = 1
     return trainer
@@ -92,7 +96,9 @@ SETTINGS = [
 
 
 @pytest.mark.parametrize("off_policy", [False, True], ids=["on_policy", "clipped"])
-@pytest.mark.parametrize("settings", SETTINGS, ids=lambda s: "-".join(f"{k}={v}" for k, v in s.items()))
+@pytest.mark.parametrize(
+    "settings", SETTINGS, ids=lambda s: "-".join(f"{k}={v}" for k, v in s.items())
+)
 def test_loss_and_gradients_match_trl(saved_tiny, tmp_path, settings, off_policy):
     path, tokenizer = saved_tiny
     trainer = make_trainer(path, tokenizer, tmp_path, **settings)

@@ -99,13 +99,20 @@ def test_lora_policy_trains_only_the_adapter():
     from peft import LoraConfig, get_peft_model
 
     learner = helpers.make_learner()
-    learner.model = get_peft_model(learner.model, LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))
+    learner.model = get_peft_model(
+        learner.model, LoraConfig(r=2, target_modules=["q_proj", "v_proj"])
+    )
     learner.policy.model = learner.model
     from sparft.trainers.learner import GRPOLearner
 
-    lora = GRPOLearner(learner.policy, learner.pool, reward_fn=helpers.char_parity_reward,
-                       config=GRPOLearnerConfig(num_generations=4, max_new_tokens=4, beta=0.1,
-                                                learning_rate=1e-2, device="cpu"))
+    lora = GRPOLearner(
+        learner.policy,
+        learner.pool,
+        reward_fn=helpers.char_parity_reward,
+        config=GRPOLearnerConfig(
+            num_generations=4, max_new_tokens=4, beta=0.1, learning_rate=1e-2, device="cpu"
+        ),
+    )
     names = set(lora.state_dict()["model"])
     assert names and all("lora_" in n for n in names)
     out = lora.train_step(IDS, np.array([0, 1]), step=0)

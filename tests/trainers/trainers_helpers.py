@@ -42,8 +42,12 @@ class GreedyRandomTeacher:
             self.counts[arm] += 1
 
     def state_dict(self):
-        return {"rng": self.rng.bit_generator.state, "sums": self.sums.tolist(),
-                "counts": self.counts.tolist(), "choices": list(self.choices)}
+        return {
+            "rng": self.rng.bit_generator.state,
+            "sums": self.sums.tolist(),
+            "counts": self.counts.tolist(),
+            "choices": list(self.choices),
+        }
 
     def load_state_dict(self, state) -> None:
         self.rng.bit_generator.state = state["rng"]
@@ -76,7 +80,9 @@ def make_learner(seed: int = 0, **overrides):
     from sparft.trainers.models import tiny_policy
 
     _, examples = data()
-    settings = dict(learning_rate=1e-2, num_generations=G, max_new_tokens=4, seed=seed, device="cpu")
+    settings = dict(
+        learning_rate=1e-2, num_generations=G, max_new_tokens=4, seed=seed, device="cpu"
+    )
     settings.update(overrides)
     return GRPOLearner(
         tiny_policy(seed=0),
@@ -115,8 +121,13 @@ def loop(root: str, total: int, every: int = 2, kill_at: int | None = None) -> d
             os.kill(os.getpid(), signal.SIGKILL)
         if (step + 1) % every == 0:
             n = len(metrics.read_text().splitlines())
-            save_checkpoint(Path(root) / "ckpt", step + 1, learner=learner, teacher=feed,
-                            extra={"metric_lines": n})
+            save_checkpoint(
+                Path(root) / "ckpt",
+                step + 1,
+                learner=learner,
+                teacher=feed,
+                extra={"metric_lines": n},
+            )
     weights = learner.state_dict()["model"]
     return {
         "feed": feed.state_dict(),
