@@ -323,6 +323,8 @@ def partition(
             "pca_explained_variance": explained,
             "kmeans_inertia": inertia,
             "difficulty_origin": dict(Counter(difficulty.origin)),
+            # The value before normalisation (solve rate, level, step count) of each kept example.
+            "difficulty_raw": {examples[i].id: float(difficulty.raw[i]) for i in kept_all},
             **(meta or {}),
         },
     )

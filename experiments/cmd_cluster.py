@@ -406,7 +406,8 @@ def render_plot(result, examples, title: str = "") -> bytes:
         fontsize=8 if k <= 8 else 6,
     )
     bx.set_xlabel("arm (kept / cluster size)")
-    bx.set_ylabel(f"difficulty ({result.arms.difficulty_source}), 1 = hardest")
+    source = result.arms.difficulty_source.split("|")[0]  # a solve-rate key carries sampling settings
+    bx.set_ylabel(f"difficulty ({textwrap.shorten(source, 40)}), 1 = hardest")
     bx.set_ylim(-0.05, 1.05)
     bx.set_title("difficulty per arm: box = whole cluster, dots = kept")
     buf = io.BytesIO()

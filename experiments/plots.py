@@ -160,6 +160,8 @@ def run_figure(
             share.T, aspect="auto", origin="lower", cmap="Greens", vmin=0, vmax=1,
             extent=(0.5, len(share) + 0.5, -0.5, share.shape[1] - 0.5), interpolation="nearest",
         )
+    if len(done):
+        bottom.set_xlim(0, done.max() + 0.5)  # from 0: the evaluation before training
     bottom.set_ylabel("arm (share of batch)")
     bottom.set_xlabel("GRPO updates")
     return _save(fig, path)
