@@ -65,6 +65,8 @@ def test_partition_recovers_blobs_and_orders_arms_by_difficulty():
     assert p.arms.meta["cluster_sizes"] == [40] * 4
     assert all(len(r) == 3 for r in p.arms.representatives)
     assert p.kept_mask.sum() == 20
+    assert set(p.arms.meta["difficulty_raw"]) == set(p.arms.ids)
+    assert p.arms.meta["difficulty_origin"] == {"label": len(x)}
     for a, idx in enumerate(p.kept):
         assert (p.labels[idx] == a).all()
 
