@@ -231,6 +231,7 @@ def cluster_arms(cfg: ExperimentConfig) -> Any:
     from sparft.curricula.clustering import ClusterConfig, check_pool, partition
     from sparft.curricula.difficulty import compute_difficulty
     from sparft.curricula.embedding import EmbedConfig, embed_texts
+    from sparft.curricula.prompts import question_text
 
     data = cfg.data
     examples = train_pool(cfg)
@@ -243,7 +244,7 @@ def cluster_arms(cfg: ExperimentConfig) -> Any:
         )
     difficulty = compute_difficulty(examples, data.difficulty)
     embeddings = embed_texts(
-        [e.question for e in examples], typed.from_dict(EmbedConfig, data.embed, "data.embed"), progress=False
+        [question_text(e) for e in examples], typed.from_dict(EmbedConfig, data.embed, "data.embed"), progress=False
     )
     return partition(examples, embeddings, difficulty, cluster, source=data.source).arms
 

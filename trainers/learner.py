@@ -50,9 +50,13 @@ class GRPOLearnerConfig:
 
     learning_rate: float = _hp(1e-6, "AdamW learning rate (constant)")
     beta: float = _hp(0.0, "KL coefficient to the initial policy (0: no reference model)")
-    kl_bias_correction: bool = _hp(True, "multiply the KL term by the importance ratio (TRL's default)")
+    kl_bias_correction: bool = _hp(
+        True, "multiply the KL term by the importance ratio (TRL's default)"
+    )
     epsilon: float = _hp(0.2, "clipping range, low side")
-    epsilon_high: float | None = _hp(None, "clipping range, high side (None: epsilon; DAPO uses 0.28)")
+    epsilon_high: float | None = _hp(
+        None, "clipping range, high side (None: epsilon; DAPO uses 0.28)"
+    )
     loss_type: str = _hp("dapo", "token-loss aggregation: grpo, bnpo, dapo or dr_grpo")
     scale_rewards: str = _hp("group", "advantage scaling: group, batch or none (Dr. GRPO)")
     num_generations: int = _hp(8, "G, completions sampled per prompt")
@@ -68,13 +72,19 @@ class GRPOLearnerConfig:
     micro_batch_size: int = _hp(0, "rows per forward/backward in the update (0: all at once)")
     generation_batch_size: int = _hp(64, "sequences per generate call while training")
     eval_batch_size: int = _hp(64, "sequences per generate call while evaluating")
-    eval_max_new_tokens: int | None = _hp(None, "longest evaluation completion (None: max_new_tokens)")
+    eval_max_new_tokens: int | None = _hp(
+        None, "longest evaluation completion (None: max_new_tokens)"
+    )
     pass_k: int = _hp(0, "also report pass@k on evaluation when k >= 2")
     backend: str = _hp("transformers", "generation backend: transformers or vllm (GPU)")
     seed: int = _hp(0, "seed of the rollouts (each step samples with a seed from (seed, step))")
-    dtype: str = _hp("auto", "compute dtype: auto (bf16 autocast on CUDA, else float32), float32, bfloat16")
+    dtype: str = _hp(
+        "auto", "compute dtype: auto (bf16 autocast on CUDA, else float32), float32, bfloat16"
+    )
     device: str = _hp("auto", "auto (CUDA when available), cpu, cuda:0, ...")
-    reset_weights: bool = _hp(True, "keep a copy of the initial weights so that reset() restores them")
+    reset_weights: bool = _hp(
+        True, "keep a copy of the initial weights so that reset() restores them"
+    )
 
     def __post_init__(self) -> None:
         from sparft.trainers.grpo import LOSS_TYPES, SCALE_REWARDS
@@ -101,7 +111,8 @@ class GRPOLearnerConfig:
         from sparft.trainers.generation import SamplingConfig
 
         return SamplingConfig(
-            max_new_tokens=(self.eval_max_new_tokens if evaluation else None) or self.max_new_tokens,
+            max_new_tokens=(self.eval_max_new_tokens if evaluation else None)
+            or self.max_new_tokens,
             temperature=self.temperature,
             top_p=self.top_p,
             top_k=self.top_k,
