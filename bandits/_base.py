@@ -191,7 +191,63 @@ def _from_json(name: str, saved: Any, current: Any) -> Any:
     return saved
 
 
-class Bandit:
+class _Hooks:
+    """What ``Bandit`` and the vectorised ``VectorBandit`` share: the hooks a subclass
+    may override (with their defaults) and the (de)serialisation of its statistics."""
+
+    _state_fields: ClassVar[tuple[str, ...]] = ()
+
+    def _select_layout(self) -> tuple[tuple[str, int], ...]:
+        """Variates read by each ``select``: ``(kind, width)`` entries."""
+        return ()
+
+    def _update_layout(self) -> tuple[tuple[str, int], ...]:
+        """Variates read by each ``update``."""
+        return ()
+
+    def _prepare_select(self, *raw: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Per-block precomputation on the select draws (default: none)."""
+        return raw
+
+    def _prepare_update(self, *raw: np.ndarray) -> tuple:
+        """Per-block precomputation on the update draws (default: none)."""
+        return raw
+
+    def _reset_stats(self) -> None:
+        raise NotImplementedError
+
+    def _after_load(self) -> None:
+        """Rebuild caches derived from the loaded statistics."""
+
+    def _stats_state(self) -> dict:
+        return {k: _to_json(getattr(self, k)) for k in self._state_fields}
+
+    def _draws_state(self) -> dict:
+        return {"select": self._draws.state() if self._draws else None,
+                "update": self._update_draws.state() if self._update_draws else None}
+
+    def _read_stats(self, state: Mapping[str, Any]) -> dict:
+        """``state``'s statistics, checked and converted (nothing is set yet)."""
+        stats = state["stats"]
+        missing = set(self._state_fields) - set(stats)
+        if missing:
+            raise ValueError(f"state_dict lacks the fields {sorted(missing)}")
+        return {k: _from_json(k, stats[k], getattr(self, k)) for k in self._state_fields}
+
+    def _load_draws(self, rng: Mapping[str, Any]) -> None:
+        if self._draws:
+            self._draws.load(rng["select"])
+        if self._update_draws:
+            self._update_draws.load(rng["update"])
+
+    def _set_stats(self, loaded: dict, state: Mapping[str, Any]) -> None:
+        for k, v in loaded.items():
+            setattr(self, k, v)
+        self.t = int(state["t"])
+        self._after_load()
+
+
+class Bandit(_Hooks):
     """Base class of the per-step bandits (one run, one arm per ``select``).
 
     Subclasses set ``Params`` (the hyperparameter dataclass), ``reward_range``,
@@ -213,7 +269,6 @@ class Bandit:
     has_probabilities: ClassVar[bool] = False
     #: The vectorised form (a ``sparft.bandits.vector.VectorBandit``), if any.
     Vector: ClassVar[type | None] = None
-    _state_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, n_arms: int, seed: Any = None, **params: Any):
         self.n_arms = check_n_arms(n_arms)
@@ -222,26 +277,7 @@ class Bandit:
         self.t = 0
         self._reset_stats()
 
-    # -- what a subclass provides -------------------------------------------------
-    def _select_layout(self) -> tuple[tuple[str, int], ...]:
-        """Variates read by each ``select``: ``(kind, width)`` entries."""
-        return ()
-
-    def _update_layout(self) -> tuple[tuple[str, int], ...]:
-        """Variates read by each ``update``."""
-        return ()
-
-    def _prepare_select(self, *raw: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Per-block precomputation on the select draws (default: none)."""
-        return raw
-
-    def _prepare_update(self, *raw: np.ndarray) -> tuple:
-        """Per-block precomputation on the update draws (default: none)."""
-        return raw
-
-    def _reset_stats(self) -> None:
-        raise NotImplementedError
-
+    # -- what a subclass provides (the optional hooks are in _Hooks) --------------
     def select(self) -> int:
         """The arm to play next."""
         raise NotImplementedError
@@ -325,35 +361,17 @@ class Bandit:
             "n_arms": self.n_arms,
             "params": asdict(self.params),
             "t": self.t,
-            "stats": {k: _to_json(getattr(self, k)) for k in self._state_fields},
-            "rng": {
-                "select": self._draws.state() if self._draws else None,
-                "update": self._update_draws.state() if self._update_draws else None,
-                "spare": _rng.generator_state(self._spare),
-            },
+            "stats": self._stats_state(),
+            "rng": {**self._draws_state(), "spare": _rng.generator_state(self._spare)},
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Continue from ``state`` (from ``state_dict`` of the same algorithm and settings)."""
         check_state_header(state, self.label(), self.n_arms, asdict(self.params))
-        stats = state["stats"]
-        missing = set(self._state_fields) - set(stats)
-        if missing:
-            raise ValueError(f"state_dict lacks the fields {sorted(missing)}")
-        loaded = {k: _from_json(k, stats[k], getattr(self, k)) for k in self._state_fields}
-        rng = state["rng"]
-        if self._draws:
-            self._draws.load(rng["select"])
-        if self._update_draws:
-            self._update_draws.load(rng["update"])
-        _rng.set_generator_state(self._spare, rng["spare"])
-        for k, v in loaded.items():
-            setattr(self, k, v)
-        self.t = int(state["t"])
-        self._after_load()
-
-    def _after_load(self) -> None:
-        """Rebuild caches derived from the loaded statistics."""
+        loaded = self._read_stats(state)
+        self._load_draws(state["rng"])
+        _rng.set_generator_state(self._spare, state["rng"]["spare"])
+        self._set_stats(loaded, state)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in asdict(self.params).items())

@@ -16,6 +16,10 @@ best fixed arm is at most ``2 sqrt(e - 1) sqrt(T K ln K)`` (about 2.63).
 Log-weights are kept within ``LOG_FLOOR = -700`` of the best (``exp(-700)`` is
 1e-304), so an arm updated while its probability is ~0 (a teacher may play an
 arm the bandit did not choose) keeps finite estimates.
+
+``LogWeights`` holds what the EXP3 family (``exp3``, ``exp3_ix``, ``exp3_s``)
+shares. Each algorithm writes its rule once, over log-weights of shape ``(K,)``
+(per object) or ``(n_runs, K)`` (vectorised), so both forms run the same code.
 """
 
 from __future__ import annotations
@@ -61,50 +65,80 @@ def inverse_cdf(cum: np.ndarray, u) -> np.ndarray | int:
 
 
 def _mixed(logw: np.ndarray, gamma: float) -> np.ndarray:
+    """``(1 - gamma) softmax(logw) + gamma / K`` along the last axis."""
     w = np.exp(logw)
-    return (1.0 - gamma) * (w / w.sum(axis=-1, keepdims=True)) + gamma / logw.shape[-1]
+    p = w / w.sum(axis=-1, keepdims=True)
+    if gamma == 0.0:  # (1 - 0) * p + 0 is p exactly; skip the two passes
+        return p
+    return (1.0 - gamma) * p + gamma / logw.shape[-1]
 
 
-@register("exp3")
-class EXP3(Bandit):
-    """EXP3 (Auer et al. 2002) for adversarial rewards in [0, 1]; log-space weights."""
+def _rebase(logw: np.ndarray, top=None) -> None:
+    """In place: subtract each run's maximum (``top`` if known), floor the rest at LOG_FLOOR."""
+    logw -= logw.max(axis=-1, keepdims=True) if top is None else top
+    np.maximum(logw, LOG_FLOOR, out=logw)
 
-    Params = EXP3Params
-    reward_range = UNIT_REWARDS
+
+class LogWeights:
+    """Log-weights ``_logw``, the distribution ``_p`` drawn from, inverse-CDF selection.
+
+    Mixed into a ``Bandit`` (``_logw`` of shape ``(K,)``, one arm and reward per
+    update) or a ``VectorBandit`` (``(n_runs, K)``, arrays of arms and rewards):
+    ``_at(arms)`` indexes each run's played arm either way. A subclass sets
+    ``_mix`` (the uniform share of ``p``) and its rates in ``_after_load`` and
+    writes ``update`` (which must clear ``_p``) and ``values``.
+    """
+
     has_probabilities = True
     _state_fields = ("_logw",)
+    _mix = 0.0
 
     def _select_layout(self):
         return (("uniform", 1),)
 
     def _reset_stats(self) -> None:
-        self._logw = np.zeros(self.n_arms)
+        runs = getattr(self, "n_runs", None)
+        self._logw = np.zeros(self.n_arms if runs is None else (runs, self.n_arms))
         self._after_load()
 
     def _after_load(self) -> None:
         self._p = None  # cached probabilities; valid until the next update
-        self._eta = _eta(self.params, self.n_arms)
+
+    def _probs(self) -> np.ndarray:
+        if self._p is None:
+            self._p = _mixed(self._logw, self._mix)
+        return self._p
+
+    def _at(self, arms):
+        """Index of each run's played arm in ``_logw``: ``arm``, or ``(rows, arms)``."""
+        return arms if self._logw.ndim == 1 else (self._rows, arms)
 
     def probabilities(self) -> np.ndarray:
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        return self._p.copy()
+        return self._probs().copy()
 
-    def select(self) -> int:
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        u = self._draws.take()[0]
-        return inverse_cdf(np.cumsum(self._p), u)
+    def select(self):
+        u = self._draws.take().T[0]  # the one uniform: a float per object, (n_runs,) vectorised
+        return inverse_cdf(np.cumsum(self._probs(), axis=-1), u)
 
-    def update(self, arm: int, reward: float) -> None:
-        arm, reward = self._check(arm, reward)
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        w = self._logw[arm] + self._eta * (reward / self._p[arm])
-        self._logw[arm] = w
-        if w > 0.0:  # keep the maximum at 0 (and the rest above the floor)
-            self._logw -= w
-            np.maximum(self._logw, LOG_FLOOR, out=self._logw)
+
+class _EXP3Rule(LogWeights):
+    """The EXP3 rule above, for one run (``EXP3``) and many (``EXP3Vector``) alike."""
+
+    def _after_load(self) -> None:
+        self._p = None
+        self._mix = self.params.gamma
+        self._eta = _eta(self.params, self.n_arms)
+
+    def update(self, arms, rewards) -> None:
+        arms, rewards = self._check(arms, rewards)
+        at = self._at(arms)
+        self._logw[at] += self._eta * (rewards / self._probs()[at])
+        # Keep the maximum at 0 (and the rest above the floor). Only the played arm's
+        # weight moved, so one run needs no scan: it is the new maximum if above 0.
+        if self._logw.ndim > 1:
+            _rebase(self._logw)
+        elif self._logw[at] > 0.0:
+            _rebase(self._logw, self._logw[at])
         self._p = None
         self.t += 1
 
@@ -113,45 +147,16 @@ class EXP3(Bandit):
         return self._logw / self._eta
 
 
-class EXP3Vector(VectorBandit):
+@register("exp3")
+class EXP3(_EXP3Rule, Bandit):
+    """EXP3 (Auer et al. 2002) for adversarial rewards in [0, 1]; log-space weights."""
+
+    Params = EXP3Params
+    reward_range = UNIT_REWARDS
+
+
+class EXP3Vector(_EXP3Rule, VectorBandit):
     Scalar = EXP3
-    _state_fields = ("_logw",)
-
-    def _select_layout(self):
-        return (("uniform", 1),)
-
-    def _reset_stats(self) -> None:
-        self._logw = np.zeros((self.n_runs, self.n_arms))
-        self._after_load()
-
-    def _after_load(self) -> None:
-        self._p = None
-        self._eta = _eta(self.params, self.n_arms)
-
-    def probabilities(self) -> np.ndarray:
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        return self._p.copy()
-
-    def select(self) -> np.ndarray:
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        u = self._draws.take()[:, 0]
-        return inverse_cdf(np.cumsum(self._p, axis=1), u)
-
-    def update(self, arms, rewards) -> None:
-        arms, rewards = self._check(arms, rewards)
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        rows = self._rows
-        self._logw[rows, arms] += self._eta * (rewards / self._p[rows, arms])
-        self._logw -= self._logw.max(axis=1, keepdims=True)
-        np.maximum(self._logw, LOG_FLOOR, out=self._logw)
-        self._p = None
-        self.t += 1
-
-    def values(self) -> np.ndarray:
-        return self._logw / self._eta
 
 
 EXP3.Vector = EXP3Vector

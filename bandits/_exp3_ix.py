@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparft.bandits._base import UNIT_REWARDS, Bandit, Hyperparameters, check_range, hp
-from sparft.bandits._exp3 import ETA_MAX, LOG_FLOOR, inverse_cdf
+from sparft.bandits._exp3 import ETA_MAX, LogWeights, _rebase
 from sparft.bandits._registry import register
 from sparft.bandits.vector import VectorBandit
 
@@ -36,50 +36,19 @@ class EXP3IXParams(Hyperparameters):
         check_range("gamma", self.gamma, low=0.0)
 
 
-def _softmax(logw: np.ndarray) -> np.ndarray:
-    w = np.exp(logw)
-    return w / w.sum(axis=-1, keepdims=True)
-
-
-@register("exp3_ix")
-class EXP3IX(Bandit):
-    """EXP3-IX (Neu 2015): implicit exploration, high-probability regret; rewards in [0, 1]."""
-
-    Params = EXP3IXParams
-    reward_range = UNIT_REWARDS
-    has_probabilities = True
-    _state_fields = ("_logw",)
-
-    def _select_layout(self):
-        return (("uniform", 1),)
-
-    def _reset_stats(self) -> None:
-        self._logw = np.zeros(self.n_arms)
-        self._after_load()
+class _EXP3IXRule(LogWeights):
+    """The EXP3-IX rule above, for one run and many alike; ``p`` has no uniform mix."""
 
     def _after_load(self) -> None:
         self._p = None
         p = self.params
         self._gamma = p.eta / 2.0 if p.gamma is None else p.gamma
 
-    def probabilities(self) -> np.ndarray:
-        if self._p is None:
-            self._p = _softmax(self._logw)
-        return self._p.copy()
-
-    def select(self) -> int:
-        if self._p is None:
-            self._p = _softmax(self._logw)
-        u = self._draws.take()[0]
-        return inverse_cdf(np.cumsum(self._p), u)
-
-    def update(self, arm: int, reward: float) -> None:
-        arm, reward = self._check(arm, reward)
-        if self._p is None:
-            self._p = _softmax(self._logw)
-        self._logw[arm] -= self.params.eta * ((1.0 - reward) / (self._p[arm] + self._gamma))
-        self._logw -= self._logw.max()
-        np.maximum(self._logw, LOG_FLOOR, out=self._logw)
+    def update(self, arms, rewards) -> None:
+        arms, rewards = self._check(arms, rewards)
+        at = self._at(arms)
+        self._logw[at] -= self.params.eta * ((1.0 - rewards) / (self._probs()[at] + self._gamma))
+        _rebase(self._logw)
         self._p = None
         self.t += 1
 
@@ -88,46 +57,16 @@ class EXP3IX(Bandit):
         return self._logw / self.params.eta
 
 
-class EXP3IXVector(VectorBandit):
+@register("exp3_ix")
+class EXP3IX(_EXP3IXRule, Bandit):
+    """EXP3-IX (Neu 2015): implicit exploration, high-probability regret; rewards in [0, 1]."""
+
+    Params = EXP3IXParams
+    reward_range = UNIT_REWARDS
+
+
+class EXP3IXVector(_EXP3IXRule, VectorBandit):
     Scalar = EXP3IX
-    _state_fields = ("_logw",)
-
-    def _select_layout(self):
-        return (("uniform", 1),)
-
-    def _reset_stats(self) -> None:
-        self._logw = np.zeros((self.n_runs, self.n_arms))
-        self._after_load()
-
-    def _after_load(self) -> None:
-        self._p = None
-        p = self.params
-        self._gamma = p.eta / 2.0 if p.gamma is None else p.gamma
-
-    def probabilities(self) -> np.ndarray:
-        if self._p is None:
-            self._p = _softmax(self._logw)
-        return self._p.copy()
-
-    def select(self) -> np.ndarray:
-        if self._p is None:
-            self._p = _softmax(self._logw)
-        u = self._draws.take()[:, 0]
-        return inverse_cdf(np.cumsum(self._p, axis=1), u)
-
-    def update(self, arms, rewards) -> None:
-        arms, rewards = self._check(arms, rewards)
-        if self._p is None:
-            self._p = _softmax(self._logw)
-        rows = self._rows
-        self._logw[rows, arms] -= self.params.eta * ((1.0 - rewards) / (self._p[rows, arms] + self._gamma))
-        self._logw -= self._logw.max(axis=1, keepdims=True)
-        np.maximum(self._logw, LOG_FLOOR, out=self._logw)
-        self._p = None
-        self.t += 1
-
-    def values(self) -> np.ndarray:
-        return self._logw / self.params.eta
 
 
 EXP3IX.Vector = EXP3IXVector

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparft.bandits._base import UNIT_REWARDS, Bandit, Hyperparameters, check_range, hp
-from sparft.bandits._exp3 import ETA_MAX, LOG_FLOOR, _mixed, inverse_cdf
+from sparft.bandits._exp3 import ETA_MAX, LOG_FLOOR, _EXP3Rule
 from sparft.bandits._registry import register
 from sparft.bandits.vector import VectorBandit
 
@@ -60,95 +60,31 @@ def _share(x: np.ndarray, alpha: float) -> np.ndarray:
     return w - w.max(axis=-1, keepdims=True)
 
 
+class _EXP3SRule(_EXP3Rule):
+    """EXP3's ``p`` and rates; the update adds the sharing step (one run and many alike)."""
+
+    def update(self, arms, rewards) -> None:
+        arms, rewards = self._check(arms, rewards)
+        at = self._at(arms)
+        p_played = self._probs()[at]
+        self.t += 1
+        alpha = 1.0 / self.t if self.params.alpha is None else self.params.alpha
+        x = self._logw.copy()
+        x[at] += self._eta * (rewards / p_played)
+        self._logw = _share(x, alpha)
+        self._p = None
+
+
 @register("exp3_s")
-class EXP3S(Bandit):
+class EXP3S(_EXP3SRule, Bandit):
     """EXP3.S (Auer et al. 2002; Graves et al. 2017) for switching rewards in [0, 1]."""
 
     Params = EXP3SParams
     reward_range = UNIT_REWARDS
-    has_probabilities = True
-    _state_fields = ("_logw",)
-
-    def _select_layout(self):
-        return (("uniform", 1),)
-
-    def _reset_stats(self) -> None:
-        self._logw = np.zeros(self.n_arms)
-        self._after_load()
-
-    def _after_load(self) -> None:
-        self._p = None
-        p = self.params
-        self._eta = p.gamma / self.n_arms if p.eta is None else p.eta
-
-    def probabilities(self) -> np.ndarray:
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        return self._p.copy()
-
-    def select(self) -> int:
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        u = self._draws.take()[0]
-        return inverse_cdf(np.cumsum(self._p), u)
-
-    def update(self, arm: int, reward: float) -> None:
-        arm, reward = self._check(arm, reward)
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        self.t += 1
-        alpha = 1.0 / self.t if self.params.alpha is None else self.params.alpha
-        x = self._logw.copy()
-        x[arm] += self._eta * (reward / self._p[arm])
-        self._logw = _share(x, alpha)
-        self._p = None
-
-    def values(self) -> np.ndarray:
-        """Log-weights / eta: estimated recent reward relative to the best arm."""
-        return self._logw / self._eta
 
 
-class EXP3SVector(VectorBandit):
+class EXP3SVector(_EXP3SRule, VectorBandit):
     Scalar = EXP3S
-    _state_fields = ("_logw",)
-
-    def _select_layout(self):
-        return (("uniform", 1),)
-
-    def _reset_stats(self) -> None:
-        self._logw = np.zeros((self.n_runs, self.n_arms))
-        self._after_load()
-
-    def _after_load(self) -> None:
-        self._p = None
-        p = self.params
-        self._eta = p.gamma / self.n_arms if p.eta is None else p.eta
-
-    def probabilities(self) -> np.ndarray:
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        return self._p.copy()
-
-    def select(self) -> np.ndarray:
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        u = self._draws.take()[:, 0]
-        return inverse_cdf(np.cumsum(self._p, axis=1), u)
-
-    def update(self, arms, rewards) -> None:
-        arms, rewards = self._check(arms, rewards)
-        if self._p is None:
-            self._p = _mixed(self._logw, self.params.gamma)
-        self.t += 1
-        alpha = 1.0 / self.t if self.params.alpha is None else self.params.alpha
-        rows = self._rows
-        x = self._logw.copy()
-        x[rows, arms] += self._eta * (rewards / self._p[rows, arms])
-        self._logw = _share(x, alpha)
-        self._p = None
-
-    def values(self) -> np.ndarray:
-        return self._logw / self._eta
 
 
 EXP3S.Vector = EXP3SVector

@@ -27,8 +27,7 @@ from sparft.bandits._base import (
     FORMAT_VERSION,
     Bandit,
     Hyperparameters,
-    _from_json,
-    _to_json,
+    _Hooks,
     check_n_arms,
     check_state_header,
 )
@@ -53,20 +52,10 @@ def _check_n_runs(n_runs: Any) -> int:
         raise ValueError(f"n_runs must be a positive int, got {n_runs!r}") from None
 
 
-class VectorBandit:
-    """Base class of the vectorised forms; ``Scalar`` is the per-object class it mirrors."""
+class _Mirror:
+    """Name, label and reward range, those of the per-object class ``Scalar``."""
 
-    Scalar: ClassVar[type[Bandit]]
-    _state_fields: ClassVar[tuple[str, ...]] = ()
-
-    def __init__(self, n_arms: int, n_runs: int, seed: Any = None, **params: Any):
-        self.n_arms = check_n_arms(n_arms)
-        self.n_runs = _check_n_runs(n_runs)
-        self.params: Hyperparameters = self.Scalar.Params.build(self.label(), params)
-        self._rows = np.arange(self.n_runs)
-        self._seed(_rng.run_seed_sequences(seed, self.n_runs))
-        self.t = 0
-        self._reset_stats()
+    Scalar: type[Bandit]
 
     @property
     def name(self) -> str:
@@ -79,22 +68,22 @@ class VectorBandit:
     def label(self) -> str:
         return self.Scalar.label()
 
-    # -- what a subclass provides (mirrors Bandit) --------------------------------
-    def _select_layout(self) -> tuple[tuple[str, int], ...]:
-        return ()
 
-    def _update_layout(self) -> tuple[tuple[str, int], ...]:
-        return ()
+class VectorBandit(_Mirror, _Hooks):
+    """Base class of the vectorised forms; ``Scalar`` is the per-object class it mirrors."""
 
-    def _prepare_select(self, *raw: np.ndarray) -> tuple[np.ndarray, ...]:
-        return raw
+    Scalar: ClassVar[type[Bandit]]
 
-    def _prepare_update(self, *raw: np.ndarray) -> tuple:
-        return raw
+    def __init__(self, n_arms: int, n_runs: int, seed: Any = None, **params: Any):
+        self.n_arms = check_n_arms(n_arms)
+        self.n_runs = _check_n_runs(n_runs)
+        self.params: Hyperparameters = self.Scalar.Params.build(self.label(), params)
+        self._rows = np.arange(self.n_runs)
+        self._seed(_rng.run_seed_sequences(seed, self.n_runs))
+        self.t = 0
+        self._reset_stats()
 
-    def _reset_stats(self) -> None:
-        raise NotImplementedError
-
+    # -- what a subclass provides (mirrors Bandit; the optional hooks are in _Hooks) --
     def select(self) -> np.ndarray:
         """The arm each run plays next, shape ``(n_runs,)``."""
         raise NotImplementedError
@@ -168,37 +157,23 @@ class VectorBandit:
             "n_runs": self.n_runs,
             "params": asdict(self.params),
             "t": self.t,
-            "stats": {k: _to_json(getattr(self, k)) for k in self._state_fields},
+            "stats": self._stats_state(),
             "rng": {
-                "select": self._draws.state() if self._draws else None,
-                "update": self._update_draws.state() if self._update_draws else None,
+                **self._draws_state(),
                 "spare": [_rng.generator_state(self._spare(r)) for r in range(self.n_runs)],
             },
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         check_state_header(state, self.label(), self.n_arms, asdict(self.params), self.n_runs)
-        stats = state["stats"]
-        missing = set(self._state_fields) - set(stats)
-        if missing:
-            raise ValueError(f"state_dict lacks the fields {sorted(missing)}")
-        loaded = {k: _from_json(k, stats[k], getattr(self, k)) for k in self._state_fields}
+        loaded = self._read_stats(state)
         rng = state["rng"]
-        if self._draws:
-            self._draws.load(rng["select"])
-        if self._update_draws:
-            self._update_draws.load(rng["update"])
+        self._load_draws(rng)
         if len(rng["spare"]) != self.n_runs:
             raise ValueError("state_dict's spare streams do not match n_runs")
         for r, st in enumerate(rng["spare"]):
             _rng.set_generator_state(self._spare(r), st)
-        for k, v in loaded.items():
-            setattr(self, k, v)
-        self.t = int(state["t"])
-        self._after_load()
-
-    def _after_load(self) -> None:
-        pass
+        self._set_stats(loaded, state)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in asdict(self.params).items())
@@ -206,7 +181,7 @@ class VectorBandit:
                 f"{', ' if params else ''}{params})")
 
 
-class LoopVector:
+class LoopVector(_Mirror):
     """The vectorised interface over ``n_runs`` per-object bandits stepped in a loop.
 
     Used for algorithms that bring no vectorised form (plugins); slow but exact.
@@ -222,19 +197,8 @@ class LoopVector:
         self.params = self.runs[0].params
 
     @property
-    def name(self) -> str:
-        return self.Scalar.name
-
-    @property
-    def reward_range(self) -> tuple[float, float]:
-        return self.Scalar.reward_range
-
-    @property
     def t(self) -> int:
         return self.runs[0].t
-
-    def label(self) -> str:
-        return self.Scalar.label()
 
     def select(self) -> np.ndarray:
         return np.array([b.select() for b in self.runs], dtype=np.intp)
