@@ -165,6 +165,7 @@ def convert_gguf(gguf: Path, target: Path) -> Path:
         model.save_pretrained(tmp)
         ensure_chat_template(tokenizer).save_pretrained(tmp)
         (tmp / _MARKER).write_text(json.dumps(stamp))
+        tmp.chmod(0o755)  # mkdtemp makes it private; the cache is shared like any model folder
         if target.exists():  # a stale or different conversion: replace it
             shutil.rmtree(target)
         try:

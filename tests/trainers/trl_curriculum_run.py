@@ -1,5 +1,6 @@
 """A tiny TRL run driven by a teacher, used by test_trl_adapter.py in-process and under
-``accelerate launch --num_processes 2 --cpu`` (this file is then the launched script).
+``accelerate launch --multi_gpu --num_processes 2`` (gloo on the CPU; this file is then
+the launched script).
 
 Usage: python trl_curriculum_run.py OUT_DIR STEPS
 Each process writes ``OUT_DIR/rank<k>.json``: the teacher's choices, the outcomes it
