@@ -314,43 +314,61 @@ class GRPOLearner:
         return float(norm)
 
     # ------------------------------------------------------------- the protocol
-    def train_step(self, example_ids: Sequence[str], arms: np.ndarray, step: int) -> StepOutcome:
-        from sparft.trainers.grpo import advantages as compute_advantages
-
-        t0 = time.perf_counter()
-        cfg, g = self.config, self.config.num_generations
+    def _rollout(self, example_ids: Sequence[str], step: int) -> tuple[Any, np.ndarray, float]:
+        """G sampled completions per prompt and their (B, G) rewards; returns the generate time."""
+        g = self.config.num_generations
         examples = self._examples(example_ids)
+        t0 = time.perf_counter()
         with self._autocast():
             rollouts = self.generator.generate(
                 [e.prompt for e in examples], n=g, seed=step_seed(self.seed, step)
             )
-        t1 = time.perf_counter()
+        t_generate = time.perf_counter() - t0
         rewards = self.score(rollouts.texts, [e.answer for e in examples for _ in range(g)])
-        rewards = rewards.reshape(len(examples), g)
-        adv = compute_advantages(rewards, cfg.scale_rewards)
-        t2 = time.perf_counter()
-        loss, diag = self.backward(rollouts.prompt_ids, rollouts.completion_ids, adv)
-        grad_norm = self._optimizer_step()
-        t3 = time.perf_counter()
-        tokens = np.array([len(c) for c in rollouts.completion_ids]).reshape(len(examples), g)
+        return rollouts, rewards.reshape(len(examples), g), t_generate
+
+    def _outcome(
+        self,
+        example_ids: Sequence[str],
+        arms: np.ndarray,
+        step: int,
+        rollouts: Any,
+        rewards: np.ndarray,
+        advantages: np.ndarray,
+        loss: float,
+        extra: dict[str, Any],
+        t0: float,
+    ) -> StepOutcome:
+        tokens = np.array([len(c) for c in rollouts.completion_ids]).reshape(rewards.shape)
         return StepOutcome(
             step=step,
             example_ids=tuple(example_ids),
             arms=np.asarray(arms),
             rewards=rewards,
-            advantages=adv,
+            advantages=advantages,
             tokens=tokens,
             loss=loss,
-            wall_time=t3 - t0,
-            extra={
-                **diag,
-                "grad_norm": grad_norm,
-                "learning_rate": cfg.learning_rate,
-                "time_generate": t1 - t0,
-                "time_reward": t2 - t1,
-                "time_update": t3 - t2,
-            },
+            wall_time=time.perf_counter() - t0,
+            extra={"learning_rate": self.config.learning_rate, **extra},
         )
+
+    def train_step(self, example_ids: Sequence[str], arms: np.ndarray, step: int) -> StepOutcome:
+        from sparft.trainers.grpo import advantages as compute_advantages
+
+        t0 = time.perf_counter()
+        rollouts, rewards, t_generate = self._rollout(example_ids, step)
+        adv = compute_advantages(rewards, self.config.scale_rewards)
+        t2 = time.perf_counter()
+        loss, diag = self.backward(rollouts.prompt_ids, rollouts.completion_ids, adv)
+        grad_norm = self._optimizer_step()
+        extra = {
+            **diag,
+            "grad_norm": grad_norm,
+            "time_generate": t_generate,
+            "time_reward": t2 - t0 - t_generate,
+            "time_update": time.perf_counter() - t2,
+        }
+        return self._outcome(example_ids, arms, step, rollouts, rewards, adv, loss, extra, t0)
 
     def train_step_filtered(
         self, example_ids: Sequence[str], arms: np.ndarray, step: int, keep: int
@@ -369,17 +387,10 @@ class GRPOLearner:
         if isinstance(keep, bool) or int(keep) != keep or keep < 1:
             raise ValueError(f"keep must be a positive integer, got {keep!r}")
         t0 = time.perf_counter()
-        cfg, g = self.config, self.config.num_generations
-        examples = self._examples(example_ids)
-        with self._autocast():
-            rollouts = self.generator.generate(
-                [e.prompt for e in examples], n=g, seed=step_seed(self.seed, step)
-            )
-        t1 = time.perf_counter()
-        rewards = self.score(rollouts.texts, [e.answer for e in examples for _ in range(g)])
-        rewards = rewards.reshape(len(examples), g)
+        g, scale = self.config.num_generations, self.config.scale_rewards
+        rollouts, rewards, t_generate = self._rollout(example_ids, step)
         varied = rewards.min(axis=1) < rewards.max(axis=1)
-        kept = np.zeros(len(examples), dtype=bool)
+        kept = np.zeros(len(example_ids), dtype=bool)
         kept[np.flatnonzero(varied)[: int(keep)]] = True
         t2 = time.perf_counter()
         loss, diag, grad_norm = 0.0, {}, 0.0
@@ -388,32 +399,21 @@ class GRPOLearner:
             loss, diag = self.backward(
                 [rollouts.prompt_ids[r] for r in rows],
                 [rollouts.completion_ids[r] for r in rows],
-                compute_advantages(rewards[kept], cfg.scale_rewards),
+                compute_advantages(rewards[kept], scale),
             )
             grad_norm = self._optimizer_step()
-        t3 = time.perf_counter()
-        tokens = np.array([len(c) for c in rollouts.completion_ids]).reshape(len(examples), g)
-        return StepOutcome(
-            step=step,
-            example_ids=tuple(example_ids),
-            arms=np.asarray(arms),
-            rewards=rewards,
-            advantages=compute_advantages(rewards, cfg.scale_rewards),
-            tokens=tokens,
-            loss=loss,
-            wall_time=t3 - t0,
-            extra={
-                **diag,
-                "grad_norm": grad_norm,
-                "learning_rate": cfg.learning_rate,
-                "kept": kept.tolist(),
-                "trained": int(kept.sum()),
-                "informative": int(varied.sum()),
-                "time_generate": t1 - t0,
-                "time_reward": t2 - t1,
-                "time_update": t3 - t2,
-            },
-        )
+        extra = {
+            **diag,
+            "grad_norm": grad_norm,
+            "kept": kept.tolist(),
+            "trained": int(kept.sum()),
+            "informative": int(varied.sum()),
+            "time_generate": t_generate,
+            "time_reward": t2 - t0 - t_generate,
+            "time_update": time.perf_counter() - t2,
+        }
+        adv = compute_advantages(rewards, scale)
+        return self._outcome(example_ids, arms, step, rollouts, rewards, adv, loss, extra, t0)
 
     def evaluate(self, split: str = "test") -> dict[str, float]:
         """Greedy accuracy (reward >= 1) and mean reward on a held-out split; pass@k if asked."""
