@@ -80,7 +80,10 @@ class ClusterConfig:
                 f"unknown reduction {self.reduction!r}; choose one of {', '.join(REDUCTIONS)}"
             )
         if self.n_init < 1 or self.n_representatives < 0:
-            raise ValueError("n_init must be >= 1 and n_representatives >= 0")
+            raise ValueError(
+                f"n_init must be >= 1 and n_representatives >= 0, "
+                f"got {self.n_init} and {self.n_representatives}"
+            )
 
 
 @dataclass

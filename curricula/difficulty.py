@@ -262,7 +262,7 @@ def solve_rate_difficulty(
                 cache.put_many(rows)
                 bar.update(len(batch))
 
-    rates = np.array([cache.get(key)[0] / cache.get(key)[1] for key in keys], dtype=np.float64)
+    rates = np.array([passes / n for passes, n in map(cache.get, keys)], dtype=np.float64)
     origin = f"solve_rate:{model_key}@k{k}"
     return DifficultyScores(
         [e.id for e in examples], rates, 1.0 - rates, [origin] * len(examples), "solve_rate"

@@ -60,8 +60,10 @@ _NUMBER = re.compile(
 )
 _HASHES = re.compile(r"####\s*(?P<rest>[^\n]*)")
 _BOXED = re.compile(r"\\boxed\s*\{(?P<rest>[^{}]*(?:\{[^{}]*\}[^{}]*)*)\}")
+# "answer" must be a whole word followed by "is", ":" or "=", so "she answered 3 questions"
+# or "to answer this, add 3 and 4" do not mark 3 as the final answer.
 _ANSWER_IS = re.compile(
-    r"(?:final\s+answer|answer)\s*(?:is|:|=)?\s*[:=]?\s*(?P<rest>[^\n]*)", re.IGNORECASE
+    r"\banswer\s*(?:is\b|[:=])\s*[:=]?\s*(?P<rest>[^\n]*)", re.IGNORECASE
 )
 # A completion that *is* the answer: a number with at most a unit word and a full stop.
 _BARE = re.compile(r"^\s*[-\u2212]?\s?\$?\s?[\d,]*\d(?:\.\d+)?\s*%?\s*[A-Za-z]{0,12}\.?\s*$")

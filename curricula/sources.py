@@ -210,8 +210,7 @@ def read_source(
         raise ValueError(f"n must be >= 1 in data spec {spec!r}, got {n}")
 
     if parsed.kind == "arith":
-        result = LoadResult(_load_arith(parsed, options, split, seed, n), spec=spec, split=split)
-        return result
+        return LoadResult(_load_arith(parsed, options, split, seed, n), spec=spec, split=split)
     if parsed.kind == "gsm8k":
         _reject_unknown(options, [], spec)
         mapping = {"question": "question", "answer": "answer"}

@@ -32,10 +32,6 @@ COMMANDS = (
 EXIT_BAD_INPUT = 2
 
 
-class UsageError(ValueError):
-    """Bad input that the user can fix; reported as one line with exit code 2."""
-
-
 def _load(name: str):
     try:
         return importlib.import_module(f"sparft.experiments.cmd_{name}")

@@ -143,16 +143,6 @@ def _solve_rate_generate(args: argparse.Namespace):
     return gen, f"{args.policy}|T=1.0|max_new_tokens={args.max_new_tokens}"
 
 
-def _check_out(out: Path) -> None:
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"--out {out} exists and is not a folder; choose a folder path")
-    parent = out if out.exists() else out.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not os.access(parent, os.W_OK):
-        raise PermissionError(f"cannot write to {parent}; choose another --out")
-
-
 def run(args: argparse.Namespace) -> int:
     from sparft.curricula.clustering import (
         ClusterConfig,
@@ -165,9 +155,10 @@ def run(args: argparse.Namespace) -> int:
     from sparft.curricula.embedding import EmbedConfig, embed_texts, model_key
     from sparft.curricula.prompts import question_text
     from sparft.curricula.sources import read_source
+    from sparft.experiments.runner import check_writable
 
     out = Path(args.out).expanduser()
-    _check_out(out)
+    check_writable(out)
     per_cluster = None if args.per_cluster == 0 else args.per_cluster
     # Validate the hyperparameters before any data is read.
     config = ClusterConfig(
@@ -247,10 +238,10 @@ def run(args: argparse.Namespace) -> int:
     png = (
         None
         if args.no_plot
-        else render_plot(result, examples, title=_plot_title(args.data, args.split))
+        else render_plot(result, title=_plot_title(args.data, args.split))
     )
     _write_outputs(out, result.arms, png)
-    print(format_table(result, examples))
+    print(format_table(result))
     print(
         f"\n{result.arms.n_arms} arms, {len(result.arms.ids)} of {len(examples)} examples kept "
         f"(difficulty: {difficulty.source}; PCA {config.pca_dim} dims explain "
@@ -299,7 +290,7 @@ def _short(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def format_table(result, examples) -> str:
+def format_table(result) -> str:
     """One row per arm: kept/cluster size, difficulty of kept and of the whole cluster, topics, a question."""
     arms = result.arms
     rows = [
@@ -323,7 +314,7 @@ def format_table(result, examples) -> str:
     return "\n".join(lines)
 
 
-def render_plot(result, examples, title: str = "") -> bytes:
+def render_plot(result, title: str = "") -> bytes:
     """PNG bytes: left, 2-D PCA of the clustering features (pool faint, kept outlined, size = difficulty);
     right, each arm's difficulty (pool as a box, kept as dots)."""
     import numpy as np

@@ -25,10 +25,8 @@ steps through the trainers' checkpoint helpers.
 from __future__ import annotations
 
 import contextlib
-import json
 import math
 import os
-import shutil
 import signal
 import time
 from collections.abc import Callable, Mapping
@@ -304,9 +302,14 @@ def check_writable(folder: Path) -> None:
     while not probe_root.exists():
         probe_root = probe_root.parent
     if not probe_root.is_dir():
-        raise NotADirectoryError(f"output path {folder}: {probe_root} is a file, not a folder")
+        raise NotADirectoryError(
+            f"output path {folder}: {probe_root} is a file, not a folder; choose another output folder"
+        )
     if not os.access(probe_root, os.W_OK | os.X_OK):
-        raise PermissionError(f"output folder {folder} is not writable (no write permission on {probe_root})")
+        raise PermissionError(
+            f"output folder {folder} is not writable (no write permission on {probe_root}); "
+            "choose another output folder"
+        )
 
 
 def prepare_new_run(cfg: ExperimentConfig, out: str | os.PathLike[str] | None) -> Path:
@@ -501,14 +504,3 @@ def make_summary(cfg: ExperimentConfig, ep: Episode, run_dir: Path) -> dict[str,
         "run_dir": str(run_dir),
     }
 
-
-def read_metrics(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    return records.read_jsonl(Path(run_dir) / METRICS)
-
-
-def remove_run(run_dir: Path) -> None:  # pragma: no cover - convenience for notebooks
-    shutil.rmtree(run_dir, ignore_errors=True)
-
-
-def dumps_line(line: Mapping[str, Any]) -> str:
-    return json.dumps(records.clean(line))

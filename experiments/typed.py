@@ -252,21 +252,6 @@ def to_dict(obj: Any) -> Any:
     return obj
 
 
-def describe_fields(cls: type) -> list[tuple[str, str, Any, str]]:
-    """``(name, type, default, help)`` per field: for ``--help`` texts and listings."""
-    hints = type_hints(cls)
-    out = []
-    for f in dataclasses.fields(cls):
-        if f.default is not dataclasses.MISSING:
-            default = f.default
-        elif f.default_factory is not dataclasses.MISSING:
-            default = f.default_factory()
-        else:
-            default = None
-        out.append((f.name, _type_name(hints.get(f.name, Any)), default, str(f.metadata.get("help", ""))))
-    return out
-
-
 # ------------------------------------------------------------------ overrides
 def parse_override(text: str) -> tuple[list[str], Any]:
     """``"a.b.c=value"`` -> (``["a", "b", "c"]``, value parsed as YAML)."""
@@ -302,11 +287,3 @@ def set_path(data: dict[str, Any], path: Sequence[str], value: Any) -> None:
         node = nxt
     node[path[-1]] = value
 
-
-def get_path(data: Mapping[str, Any], path: Sequence[str]) -> Any:
-    node: Any = data
-    for part in path:
-        if not isinstance(node, Mapping) or part not in node:
-            raise KeyError(".".join(path))
-        node = node[part]
-    return node

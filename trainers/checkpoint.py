@@ -180,7 +180,8 @@ def load_checkpoint(
     if learner is not None:
         if not (folder / "learner.pt").is_file():
             raise FileNotFoundError(
-                f"{folder} has no learner state; it was saved without a learner"
+                f"{folder} has no learner state (it was saved without a learner); "
+                "load it with learner=None or resume from a checkpoint that has one"
             )
         learner.load_state_dict(_load_obj(folder / "learner.pt"))
     if teacher is not None:
@@ -191,7 +192,8 @@ def load_checkpoint(
                 teacher.__dict__.update(pickle.load(f).__dict__)  # noqa: S301 -- our own file
         else:
             raise FileNotFoundError(
-                f"{folder} has no teacher state; it was saved without a teacher"
+                f"{folder} has no teacher state (it was saved without a teacher); "
+                "load it with teacher=None or resume from a checkpoint that has one"
             )
     if restore_rng:
         with open(folder / "rng.pkl", "rb") as f:

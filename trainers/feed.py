@@ -118,7 +118,6 @@ class CurriculumFeed:
         self.step = 0  # batches chosen so far
         self.reported = 0  # outcomes returned to the teacher so far
         self._pending: deque[tuple[Batch, float]] = deque()
-        self.time_in_teacher = 0.0  # seconds spent in act/observe and bookkeeping
 
     @property
     def pending(self) -> int:
@@ -143,7 +142,6 @@ class CurriculumFeed:
         )
 
     def next_batch(self) -> Batch:
-        t0 = time.perf_counter()
         action = self.teacher.act(self.observation(), self.info())
         ids, arm_idx = draw_batch(
             action, self.mode, self.arms, self.batch_size, self.rng, self.table
@@ -151,7 +149,6 @@ class CurriculumFeed:
         batch = Batch(step=self.step, example_ids=tuple(ids), arms=arm_idx)
         self.step += 1
         self._pending.append((batch, time.perf_counter()))
-        self.time_in_teacher += time.perf_counter() - t0
         return batch
 
     def report(
@@ -197,7 +194,6 @@ class CurriculumFeed:
         )
         self.teacher.observe(outcome)
         self.reported += 1
-        self.time_in_teacher += time.perf_counter() - t0
         return outcome
 
     def state_dict(self) -> dict[str, Any]:

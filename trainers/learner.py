@@ -219,7 +219,10 @@ class GRPOLearner:
     def _examples(self, example_ids: Sequence[str]) -> list[Example]:
         missing = [i for i in example_ids if i not in self.pool]
         if missing:
-            raise KeyError(f"example id {missing[0]!r} is not in the learner's pool")
+            raise KeyError(
+                f"example id {missing[0]!r} is not in the learner's pool; build the learner "
+                "with a pool that holds every id of the teacher's ArmSet"
+            )
         return [self.pool[i] for i in example_ids]
 
     def score(self, texts: Sequence[str], answers: Sequence[str]) -> np.ndarray:
@@ -309,9 +312,20 @@ class GRPOLearner:
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.updates += 1
+        self._sync_generator()
+        return float(norm)
+
+    def _sync_generator(self) -> None:
         if hasattr(self.generator, "load_weights"):  # vLLM samples from its own copy
             self.generator.load_weights(self.model)
-        return float(norm)
+
+    def _set_trainable(self, weights: Mapping[str, Any]) -> None:
+        import torch
+
+        with torch.no_grad():
+            for name, p in self._trainable():
+                p.copy_(weights[name])
+        self._sync_generator()
 
     # ------------------------------------------------------------- the protocol
     def _rollout(self, example_ids: Sequence[str], step: int) -> tuple[Any, np.ndarray, float]:
@@ -446,16 +460,10 @@ class GRPOLearner:
 
     def reset(self, seed: int | None = None) -> None:
         """Back to the initial weights (when ``reset_weights``) and a fresh optimizer."""
-        import torch
-
         if seed is not None:
             self.seed = int(seed)
         if self.updates and self._initial is not None:
-            with torch.no_grad():
-                for name, p in self._trainable():
-                    p.copy_(self._initial[name])
-            if hasattr(self.generator, "load_weights"):
-                self.generator.load_weights(self.model)
+            self._set_trainable(self._initial)
         self.updates = 0
         self.optimizer = self._make_optimizer()
 
@@ -472,20 +480,17 @@ class GRPOLearner:
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        import torch
-
         if state.get("format") != "sparft.GRPOLearner":
             raise ValueError("not a GRPOLearner state (no 'format: sparft.GRPOLearner')")
         weights = state["model"]
         names = {n for n, _ in self._trainable()}
         if set(weights) != names:
-            raise ValueError("the saved weights do not match this model's trainable parameters")
-        with torch.no_grad():
-            for name, p in self._trainable():
-                p.copy_(weights[name])
+            raise ValueError(
+                "the saved weights do not match this model's trainable parameters; load them "
+                "into a learner built on the same model with the same LoRA settings"
+            )
+        self._set_trainable(weights)
         self.optimizer = self._make_optimizer()
         self.optimizer.load_state_dict(state["optimizer"])
         self.seed = int(state["seed"])
         self.updates = int(state["updates"])
-        if hasattr(self.generator, "load_weights"):
-            self.generator.load_weights(self.model)

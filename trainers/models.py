@@ -186,7 +186,9 @@ def _local_folder(spec: str) -> Path:
     path = Path(spec).expanduser()
     if path.suffix == ".gguf":
         if not path.is_file():
-            raise FileNotFoundError(f"no GGUF file at {path}")
+            raise FileNotFoundError(
+                f"no GGUF file at {path}; check the path or use an alias ({', '.join(ALIASES)})"
+            )
         key = f"{path.stem}-{hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:8]}"
         return convert_gguf(path, cache_root() / "models" / key)
     if path.is_dir():
@@ -195,7 +197,10 @@ def _local_folder(spec: str) -> Path:
                 f"{path} has no config.json; point at a saved checkpoint folder"
             )
         return path
-    raise FileNotFoundError(spec)
+    raise FileNotFoundError(
+        f"{spec!r} is not a model alias ({', '.join(ALIASES)}), a .gguf file or a checkpoint "
+        "folder with config.json"
+    )
 
 
 def _looks_like_hub_id(spec: str) -> bool:

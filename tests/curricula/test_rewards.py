@@ -95,6 +95,11 @@ def test_no_number_gives_none_and_zero_reward(completion):
         ("0.333333", "0.333333", 1.0),
         ("72", "", 0.0),  # an unusable reference never rewards
         ("The answer is 5 but really 6", "5", 1.0),
+        ("Final answer: 9", "9", 1.0),
+        ("The answer is: 10", "10", 1.0),
+        # "answer" inside another word or without "is"/":" marks nothing: the last number wins.
+        ("She answered 3 questions, so the total is 10", "10", 1.0),
+        ("To answer this, add 3 and 4 to get 7", "7", 1.0),
     ],
 )
 def test_numeric_reward(completion, answer, reward):
@@ -122,6 +127,7 @@ def test_normalize_number():
         ("The answer is 42", 1.0),
         ("\\boxed{42}", 1.0),
         ("I think we add them", 0.0),
+        ("She answered 3 questions so far and", 0.0),
         ("Let me compute 4 + 2 step by step and", 0.0),
         ("", 0.0),
     ],

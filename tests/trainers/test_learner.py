@@ -94,6 +94,26 @@ def test_beta_and_micro_batches_run():
     assert "kl" in out.extra and out.extra["kl"] >= 0
 
 
+@pytest.mark.parametrize("loss_type", ["grpo", "dapo"])
+def test_micro_batches_sum_to_the_whole_batch_gradient(loss_type):
+    from sparft.trainers.grpo import advantages
+
+    def grads(micro):
+        learner = helpers.make_learner(beta=0.1, micro_batch_size=micro, loss_type=loss_type)
+        rollouts, rewards, _ = learner._rollout(IDS, step=0)
+        loss, _ = learner.backward(
+            rollouts.prompt_ids, rollouts.completion_ids, advantages(rewards, "group")
+        )
+        return loss, {n: p.grad.clone() for n, p in learner._trainable()}
+
+    loss_all, whole = grads(0)
+    loss_mb, chunked = grads(3)  # 8 rows in chunks of 3, 3 and 2
+    assert loss_mb == pytest.approx(loss_all, rel=1e-5, abs=1e-7)
+    assert any(g.abs().max() > 0 for g in whole.values())
+    for name, g in whole.items():
+        torch.testing.assert_close(chunked[name], g, rtol=1e-4, atol=1e-6)
+
+
 def test_lora_policy_trains_only_the_adapter():
     pytest.importorskip("peft")
     from peft import LoraConfig, get_peft_model
