@@ -104,8 +104,21 @@ def _prepare(normals, uniforms, d_ref, m: int, vector: bool):
     return normals, u, uniforms[..., m:], accepted, row_ok
 
 
+class _RetriesInState:
+    """Saves the rejection sampler's retry draws with the rest of the RNG state."""
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()
+        state["rng"]["retries"] = self._retries.state()
+        return state
+
+    def load_state_dict(self, state) -> None:
+        super().load_state_dict(state)
+        self._retries.load(state["rng"]["retries"])
+
+
 @register("thompson_beta")
-class ThompsonBeta(Bandit):
+class ThompsonBeta(_RetriesInState, Bandit):
     """Beta-Bernoulli Thompson sampling, Bernoulli trick for [0, 1] rewards; optional discount."""
 
     Params = ThompsonBetaParams
@@ -152,15 +165,6 @@ class ThompsonBeta(Bandit):
             self.params, np.array(self._s), np.array(self._f), _math_cbrt)
         self._d, self._c = d.tolist(), c.tolist()  # read one at a time in _accept
         self._any_boost = bool(self._boosted.any())
-
-    def state_dict(self) -> dict:
-        state = super().state_dict()
-        state["rng"]["retries"] = self._retries.state()
-        return state
-
-    def load_state_dict(self, state) -> None:
-        super().load_state_dict(state)
-        self._retries.load(state["rng"]["retries"])
 
     def select(self) -> int:
         i = self._draws.next()
@@ -244,7 +248,7 @@ class ThompsonBeta(Bandit):
         return a / (a + self.params.beta_prior + np.array(self._f))
 
 
-class ThompsonBetaVector(VectorBandit):
+class ThompsonBetaVector(_RetriesInState, VectorBandit):
     Scalar = ThompsonBeta
     _state_fields = ("_s", "_f")
 
@@ -268,15 +272,6 @@ class ThompsonBetaVector(VectorBandit):
         self._shape, self._boosted, self._d, self._c, self._e, self._k = _shapes(
             self.params, self._s, self._f)
         self._any_boost = bool(self._boosted.any())
-
-    def state_dict(self) -> dict:
-        state = super().state_dict()
-        state["rng"]["retries"] = self._retries.state()
-        return state
-
-    def load_state_dict(self, state) -> None:
-        super().load_state_dict(state)
-        self._retries.load(state["rng"]["retries"])
 
     def select(self) -> np.ndarray:
         i = self._draws.next()
