@@ -24,10 +24,7 @@ bandit's, and the projected wall time of 12 x 16 x 300 steps per form.
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -208,11 +205,9 @@ def main(argv: list[str] | None = None) -> int:
             "ratio_to_bandit": {n: s / base for n, s in seconds.items()},
             "full_benchmark_seconds": {n: s * FULL_BENCHMARK_STEPS for n, s in seconds.items()},
         }
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=args.json.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(result, f, indent=1)
-        os.replace(tmp, args.json)
+        from sparft.fileio import atomic_write_json
+
+        atomic_write_json(args.json, result, indent=1, nonfinite="keep")
     return 0
 
 

@@ -13,13 +13,14 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sparft.fileio import atomic_write_json
 
 FORMAT_VERSION = 1
 
@@ -175,18 +176,8 @@ class ArmSet:
         )
 
     def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write atomically (temp file + rename): a crash never leaves half a file."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(self.to_dict(), f, indent=1)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        """Write atomically (:func:`sparft.fileio.atomic_write_json`): a crash never leaves half a file."""
+        return atomic_write_json(path, self.to_dict(), indent=1, nonfinite="keep")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str], known_ids: Sequence[str] | None = None) -> ArmSet:

@@ -26,12 +26,13 @@ import hashlib
 import importlib.util
 import json
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from sparft.fileio import atomic_write_text, atomic_writer
 
 DEFAULT_MODEL = "default"
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -188,16 +189,10 @@ class EmbeddingCache:
         self.dir.mkdir(parents=True, exist_ok=True)
         info = self.dir / "model.json"
         if not info.exists():
-            info.write_text(self.key + "\n")
-        fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".shard-", suffix=".npz.tmp")
+            atomic_write_text(info, self.key + "\n")
         final = self.dir / f"shard-{os.getpid()}-{os.urandom(4).hex()}.npz"
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, keys=np.array(keys, dtype="S40"), vectors=vectors)
-            os.replace(tmp, final)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        with atomic_writer(final) as f:
+            np.savez(f, keys=np.array(keys, dtype="S40"), vectors=vectors)
         return final
 
     def _compact(self, shards: list[Path]) -> None:

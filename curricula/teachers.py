@@ -39,6 +39,7 @@ import numpy as np
 
 from sparft.curricula.arms import ArmSet
 from sparft.curricula.outcome import StepOutcome
+from sparft.fileio import to_jsonable
 
 __all__ = [
     "ACTION_MODES",
@@ -235,8 +236,8 @@ class Teacher:
             "batch_size": self._batch_size,
             "budget": self._budget,
             "steps": self.steps,
-            "rng": _jsonable(self.rng.bit_generator.state),
-            "state": _jsonable(self._get_state()),
+            "rng": to_jsonable(self.rng.bit_generator.state, nonfinite="keep"),
+            "state": to_jsonable(self._get_state(), nonfinite="keep"),
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
@@ -261,23 +262,6 @@ class Teacher:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.params}, arms={self.n_arms})"
-
-
-def _jsonable(value: Any) -> Any:
-    """Numpy scalars and arrays to plain Python, recursively."""
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
 
 
 def _diff(a: Any, b: Any) -> str:

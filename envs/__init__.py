@@ -19,6 +19,7 @@ id                                        simulator preset (:mod:`sparft.envs.pr
 ``sparft/Curriculum-Forgetting-v0``       ``forgetting``: unpractised topics decay
 ``sparft/Curriculum-Prerequisites-v0``    ``prerequisites``: a chain of topics
 ``sparft/Curriculum-NoisyDifficulty-v0``  ``noisy_difficulty``: labels far from the truth
+``sparft/Curriculum-LargePool-v0``        ``large_pool``: 4,000 prompts, few of them learnable
 ========================================  ================================================
 
 Every id has a ``vector_entry_point`` (:class:`CurriculumVectorEnv`), so
@@ -30,9 +31,17 @@ from __future__ import annotations
 
 import gymnasium as gym
 
+from sparft.envs import calibrated  # noqa: F401 - registers the presets fitted by `sparft calibrate`
 from sparft.envs.curriculum_env import CurriculumEnv
 from sparft.envs.learner import Learner
-from sparft.envs.presets import PRESETS, available_presets, default_arms, make_preset, tiered_arms
+from sparft.envs.presets import (
+    PRESETS,
+    available_presets,
+    default_arms,
+    large_pool_arms,
+    make_preset,
+    tiered_arms,
+)
 from sparft.envs.simulator import SimParams, SimulatedLearner, SimWorld, build_world
 from sparft.envs.vector import CurriculumVectorEnv, VectorSimulatedLearner
 
@@ -49,6 +58,7 @@ __all__ = [
     "available_presets",
     "build_world",
     "default_arms",
+    "large_pool_arms",
     "make_preset",
     "register_envs",
     "tiered_arms",
@@ -61,6 +71,7 @@ ENV_IDS: dict[str, str] = {
     "sparft/Curriculum-Forgetting-v0": "forgetting",
     "sparft/Curriculum-Prerequisites-v0": "prerequisites",
     "sparft/Curriculum-NoisyDifficulty-v0": "noisy_difficulty",
+    "sparft/Curriculum-LargePool-v0": "large_pool",
 }
 
 

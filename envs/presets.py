@@ -20,6 +20,10 @@ prerequisites      a chain of 4 topics: a topic's skill grows only once the prev
                    topic is mastered, though all of them start half-solvable
 noisy_difficulty   the default arms with labelled difficulty far from the true one
                    (std 0.25) and noisy updates
+large_pool         4,000 prompts (4 topics x 1,000), most of them all-solved or
+                   never-solved by the starting policy and few in between; 16 arms of
+                   250 that mix difficulties, so that choosing prompts matters more
+                   than choosing arms
 =================  =====================================================================
 
 ``make_preset(name, arms)`` returns ``(ArmSet, SimParams)``; a challenge preset
@@ -38,7 +42,12 @@ unlearnable        0.20    0.52     0.93
 forgetting         0.22    0.65     0.69
 prerequisites      0.29    0.53     0.74
 noisy_difficulty   0.32    0.59     0.70
+large_pool         0.50    0.54     0.76
 =================  ======  =======  ======
+
+On ``large_pool`` about 9% of the prompts give a varied group of 8 at the start
+(40% are all-solved, 40% never solved); a per-prompt oracle that trains on the 8 of
+64 random prompts nearest half-solved reaches 0.90, far above the best arm (0.76).
 
 A plain UCB1 teacher on the ``learnability`` signal reaches 0.82 on ``default``;
 one on ``failure_rate`` (hard-first) 0.59, below uniform.
@@ -54,7 +63,9 @@ import numpy as np
 from sparft.curricula.arms import ArmSet
 from sparft.envs.simulator import SimParams
 
-__all__ = ["PRESETS", "available_presets", "default_arms", "make_preset", "tiered_arms"]
+__all__ = [
+    "PRESETS", "available_presets", "default_arms", "large_pool_arms", "make_preset", "tiered_arms",
+]
 
 
 def tiered_arms(
@@ -126,12 +137,62 @@ def _noisy_difficulty(arms: ArmSet | None) -> tuple[ArmSet, SimParams]:
     )
 
 
+def large_pool_arms(
+    n_topics: int = 4,
+    per_topic: int = 1000,
+    arms_per_topic: int = 4,
+    shares: tuple[float, float, float] = (0.45, 0.1, 0.45),
+    sort_noise: float = 0.15,
+    seed: int = 0,
+) -> ArmSet:
+    """The ``large_pool`` problem: a big pool where few prompts sit near the learner's frontier.
+
+    Per topic, ``shares`` of the ``per_topic`` labelled difficulties are drawn from
+    ``U(0, 0.25)`` (easy), ``U(0.3, 0.7)`` (in between) and ``U(0.75, 1)`` (hard). The arms
+    stand for embedding clusters, which follow difficulty only loosely: within a topic
+    the prompts are sorted by ``difficulty + N(0, sort_noise)`` and cut into
+    ``arms_per_topic`` equal arms. The draw is fixed by ``seed`` (the world, not a
+    training seed). Ids are ``"t{topic}/{j}"``.
+    """
+    rng = np.random.default_rng(seed)
+    bands = ((0.0, 0.25), (0.3, 0.7), (0.75, 1.0))
+    counts = np.floor(np.asarray(shares) / np.sum(shares) * per_topic).astype(np.int64)
+    counts[1] += per_topic - counts.sum()
+    arms, difficulty, topic = [], {}, {}
+    for m in range(n_topics):
+        d = np.concatenate([rng.uniform(lo, hi, c) for (lo, hi), c in zip(bands, counts)])
+        ids = [f"t{m}/{j}" for j in range(per_topic)]
+        order = np.argsort(d + rng.normal(0.0, sort_noise, per_topic), kind="stable")
+        for part in np.array_split(order, arms_per_topic):
+            arms.append([ids[j] for j in part])
+        for i, x in zip(ids, d):
+            difficulty[i] = float(x)
+            topic[i] = f"topic{m}"
+    return ArmSet(
+        arms=arms, difficulty=difficulty, topic=topic, source="sim:large_pool", difficulty_source="synthetic"
+    )
+
+
+def _large_pool(arms: ArmSet | None) -> tuple[ArmSet, SimParams]:
+    # A sharp item-response curve (a = 20) around a starting skill of 0.5: items labelled
+    # easy are solved by every rollout, hard ones by none; labels are noisy (std 0.1) and
+    # the hardest items (true difficulty >= 0.97) can never be solved (wrong references).
+    return (arms if arms is not None else large_pool_arms()), SimParams(
+        discrimination=20.0,
+        initial_skill=0.5,
+        learning_rate=0.01,
+        difficulty_noise=0.1,
+        unsolvable_from=0.97,
+    )
+
+
 PRESETS: dict[str, Callable[[ArmSet | None], tuple[ArmSet, SimParams]]] = {
     "default": _default,
     "unlearnable": _unlearnable,
     "forgetting": _forgetting,
     "prerequisites": _prerequisites,
     "noisy_difficulty": _noisy_difficulty,
+    "large_pool": _large_pool,
 }
 
 

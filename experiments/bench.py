@@ -42,6 +42,7 @@ from sparft.experiments import records, stats, typed
 from sparft.experiments.config import ExperimentConfig, StrategyConfig, load_config, save_config
 
 CELLS = "cells"
+ARMS = "arms.json"
 
 
 def cell_name(label: str, seed: int) -> str:
@@ -60,6 +61,53 @@ def fingerprint(cfg: ExperimentConfig) -> dict[str, Any]:
     for key in ("name", "description", "seed", "strategy", "bench", "sweep", "run", "wandb"):
         d.pop(key, None)
     return d
+
+
+def provenance() -> dict[str, Any]:
+    """Where a result came from: the sparft commit (``+dirty`` when the tree had edits),
+    the machine (processor, cores, bfloat16 instructions, accelerator) and the date."""
+    import datetime
+    import platform
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    commit = "unknown"
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(root), "rev-parse", "--short=12", "HEAD"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+        commit += "+dirty" if dirty else ""
+    except (OSError, subprocess.SubprocessError):
+        from sparft import __version__
+
+        commit = f"sparft {__version__}"
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), cpu)
+    except OSError:
+        pass
+    machine: dict[str, Any] = {"cpu": cpu, "cores": os.cpu_count(), "system": platform.system()}
+    try:
+        from sparft.trainers.models import cpu_bf16_instructions
+
+        machine["bf16"] = cpu_bf16_instructions()
+        import torch
+
+        if torch.cuda.is_available():
+            machine["gpu"] = torch.cuda.get_device_name(0)
+    except ImportError:
+        pass
+    return {
+        "commit": commit,
+        "machine": machine,
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 # ----------------------------------------------------------------- cells
@@ -103,6 +151,7 @@ def run_cell(
 
     res = run_episode(cfg, seed, strategy).to_dict()
     res["key"] = cell_key(cfg, strategy)
+    res["provenance"] = provenance()
     records.atomic_write_json(path, res)
     if wandb_mode != "disabled":
         run_cfg = cfg.replace(strategy=strategy, seed=seed).to_dict()
@@ -184,6 +233,11 @@ def prepare(p: BenchPlan) -> None:
             )
     (p.out / CELLS).mkdir(parents=True, exist_ok=True)
     save_config(p.cfg, saved, header=f"resolved config of bench {p.cfg.name} (sparft bench)")
+    if p.cfg.learner.kind != "simulated" and not (p.out / ARMS).is_file():
+        # The arms every cell trained on (topics, difficulties): what `sparft calibrate` fits to.
+        from sparft.experiments.wiring import build_arms
+
+        build_arms(p.cfg).save(p.out / ARMS)
 
 
 def execute(
@@ -238,17 +292,40 @@ def execute(
     finally:
         if bar is not None:
             bar.close()
+    return collect(p)
+
+
+def collect(p: BenchPlan, partial: bool = False) -> dict[str, list[dict[str, Any]]]:
+    """Every finished cell by strategy, in seed order (each cell knows its ``seed``).
+
+    ``partial=False`` (after running) insists on every cell; ``partial=True`` (a report of
+    a bench still under way) takes the finished ones and leaves out strategies with none.
+    """
+    cells_dir = p.out / CELLS
     out: dict[str, list[dict[str, Any]]] = {}
     for s in p.strategies:
         key = cell_key(p.cfg, s)
         cells = []
         for seed in p.seeds:
             res = load_cell(cells_dir / cell_name(s.display, seed), key)
-            if res is None:
+            if res is None and not partial:
                 raise RuntimeError(f"cell {s.display} seed {seed} has no result after running")
-            cells.append(res)
-        out[s.display] = cells
+            if res is not None:
+                cells.append(res)
+        if cells:
+            out[s.display] = cells
     return out
+
+
+def load_plan(out: Path) -> BenchPlan:
+    """The plan of an existing bench folder, from the resolved config it holds."""
+    saved = out / "config.yaml"
+    if not saved.is_file():
+        raise FileNotFoundError(
+            f"{out} is not a bench folder (no config.yaml); give the folder `sparft bench --out` wrote"
+        )
+    cfg = load_config(saved, base_dir=out, check_files=False)
+    return BenchPlan(cfg=cfg, strategies=list(cfg.bench.strategies), seeds=list(range(cfg.bench.seeds)), out=out)
 
 
 # ----------------------------------------------------------------- analysis
@@ -257,39 +334,63 @@ def curve(cell: Mapping[str, Any]) -> tuple[list[int], list[float]]:
     return [0, *cell["eval_steps"]], [cell["initial_accuracy"], *cell["accuracy"]]
 
 
+def tokens_curve(cell: Mapping[str, Any]) -> list[float]:
+    """Generated tokens consumed by each point of :func:`curve` (0 before training)."""
+    per_step = [o["tokens"] for o in cell.get("outcomes", [])]
+    if len(per_step) < cell["budget"]:
+        return [math.nan] * (1 + len(cell["eval_steps"]))
+    cum = np.cumsum([0, *per_step])
+    return [float(cum[s]) for s in [0, *cell["eval_steps"]]]
+
+
+def _by_seed(cells: Sequence[Mapping[str, Any]]) -> dict[int, float]:
+    # A cell knows its seed; hand-made cells without one pair by position.
+    return {int(c.get("seed", i)): float(c["final_accuracy"]) for i, c in enumerate(cells)}
+
+
 def analyse(
     cells: Mapping[str, Sequence[Mapping[str, Any]]],
     baseline: str = "uniform",
     reference: str = "sparft",
     seed: int = 0,
 ) -> list[dict[str, Any]]:
-    """One row per strategy: final accuracy (mean, 95% CI, IQM), AUC, steps to reach
-    the baseline's final accuracy, Welch tests against the baseline and the reference,
-    and what was consumed. Rows are sorted by mean final accuracy."""
-    finals = {name: np.array([c["final_accuracy"] for c in cs]) for name, cs in cells.items()}
-    target = float(finals[baseline].mean()) if baseline in finals else math.nan
+    """One row per strategy: final accuracy (mean, 95% CI, IQM), AUC, steps and tokens to
+    reach the baseline's final accuracy, paired differences against the baseline and the
+    reference (seeds are paired: same initial weights, same held-out set, same seed), and
+    what was consumed. Rows are sorted by mean final accuracy.
+
+    A seed whose final accuracy is NaN is counted in ``nan_runs`` and left out of every
+    statistic of that row; paired comparisons use the seeds both strategies finished.
+    """
+    finals = {name: np.array([c["final_accuracy"] for c in cs], dtype=np.float64) for name, cs in cells.items()}
+    target = float(np.nanmean(finals[baseline])) if baseline in finals else math.nan
     rows = []
     for name, cs in cells.items():
         steps, _ = curve(cs[0])
-        mat = np.array([curve(c)[1] for c in cs])
-        mean_curve = mat.mean(axis=0)
-        aucs = np.array([stats.auc(steps, row) for row in mat])
-        summary = stats.summarise(finals[name], seed=seed)
+        mat = np.array([curve(c)[1] for c in cs], dtype=np.float64)
+        tok = np.array([tokens_curve(c) for c in cs], dtype=np.float64)
+        ok = np.isfinite(finals[name])
+        mean_curve = mat[ok].mean(axis=0) if ok.any() else np.full(len(steps), math.nan)
+        aucs = np.array([stats.auc(steps, row) for row in mat[ok]])
+        summary = stats.summarise(finals[name][ok], seed=seed)
         auc_lo, auc_hi = stats.bootstrap_ci(aucs, seed=seed)
-        reach = [stats.steps_to_reach(steps, row, target) for row in mat]
+        reach = [stats.steps_to_reach(steps, row, target) for row in mat[ok]]
+        tokens_to = [stats.steps_to_reach(t, row, target) for t, row in zip(tok[ok], mat[ok])]
         row: dict[str, Any] = {
             "strategy": name,
             "seeds": len(cs),
+            "nan_runs": int((~ok).sum()),
             "final_mean": summary.mean,
             "final_ci_low": summary.ci_low,
             "final_ci_high": summary.ci_high,
             "final_iqm": summary.iqm,
             "final_std": summary.std,
-            "auc_mean": float(aucs.mean()),
+            "auc_mean": float(aucs.mean()) if aucs.size else math.nan,
             "auc_ci_low": auc_lo,
             "auc_ci_high": auc_hi,
             "steps_to_baseline": stats.steps_to_reach(steps, mean_curve, target),
-            "reached_baseline": float(np.mean([not math.isnan(r) for r in reach])),
+            "tokens_to_baseline": float(np.nanmedian(tokens_to)) if np.isfinite(tokens_to).any() else math.nan,
+            "reached_baseline": float(np.mean([not math.isnan(r) for r in reach])) if reach else math.nan,
             "initial_accuracy": float(np.mean([c["initial_accuracy"] for c in cs])),
             "budget_steps": int(cs[0]["budget"]),
             "samples": float(np.mean([c["samples"] for c in cs])),
@@ -299,14 +400,37 @@ def analyse(
             "wall_time": float(np.mean([c["wall_time"] for c in cs])),
         }
         for tag, other in (("baseline", baseline), ("reference", reference)):
-            if other in finals and other != name:
-                w = stats.welch(finals[name], finals[other])
-                row[f"vs_{tag}_diff"], row[f"vs_{tag}_p"] = w.diff, w.p
-            else:
-                row[f"vs_{tag}_diff"], row[f"vs_{tag}_p"] = math.nan, math.nan
+            row.update(_compare(tag, name, other, cells, seed))
         rows.append(row)
-    rows.sort(key=lambda r: -r["final_mean"])
+    rows.sort(key=lambda r: -r["final_mean"] if not math.isnan(r["final_mean"]) else math.inf)
     return rows
+
+
+def _compare(
+    tag: str, name: str, other: str, cells: Mapping[str, Sequence[Mapping[str, Any]]], seed: int
+) -> dict[str, float]:
+    """Paired difference (mean, 95% bootstrap CI, paired t-test p) on the seeds both ran,
+    and Welch's unpaired test beside it."""
+    keys = ("diff", "ci_low", "ci_high", "p", "pairs", "welch_p")
+    if other not in cells or other == name:
+        return {f"vs_{tag}_{k}": math.nan for k in keys}
+    mine, theirs = _by_seed(cells[name]), _by_seed(cells[other])
+    common = [s for s in sorted(mine) if s in theirs and math.isfinite(mine[s]) and math.isfinite(theirs[s])]
+    a = np.array([mine[s] for s in common])
+    b = np.array([theirs[s] for s in common])
+    out = {f"vs_{tag}_pairs": float(len(common))}
+    if len(common) == 0:
+        return {**{f"vs_{tag}_{k}": math.nan for k in keys}, f"vs_{tag}_pairs": 0.0}
+    d = stats.paired_difference(a, b, seed=seed)  # NaN pairs were left out above
+    w = stats.welch([v for v in mine.values() if math.isfinite(v)], [v for v in theirs.values() if math.isfinite(v)])
+    out.update({
+        f"vs_{tag}_diff": d.mean_diff,
+        f"vs_{tag}_ci_low": d.ci_low,
+        f"vs_{tag}_ci_high": d.ci_high,
+        f"vs_{tag}_p": d.p_ttest,
+        f"vs_{tag}_welch_p": w.p,
+    })
+    return out
 
 
 def _fmt(x: float, spec: str = ".3f") -> str:
@@ -321,22 +445,32 @@ def _p(p: float) -> str:
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], baseline: str, reference: str) -> str:
     head = (
-        f"| strategy | final acc. (95% CI) | IQM | AUC | steps to {baseline} | "
-        f"Δ vs {baseline} (p) | Δ vs {reference} (p) | tokens | unique ex. |"
+        f"| strategy | seeds | final acc. (95% CI) | IQM | AUC | steps to {baseline} | tokens to {baseline} | "
+        f"Δ vs {baseline}, paired (95% CI; p) | Δ vs {reference}, paired (95% CI; p) | tokens | unique ex. |"
     )
-    lines = [head, "|" + "|".join(["---"] * 9) + "|"]
+    lines = [head, "|" + "|".join(["---"] * 11) + "|"]
     for r in rows:
         reach = _fmt(r["steps_to_baseline"], ".0f")
         if reach != "—" and r["reached_baseline"] < 1:
             reach += f" ({r['reached_baseline']:.0%} of seeds)"
+        seeds = str(r["seeds"]) + (f" ({r['nan_runs']} NaN)" if r.get("nan_runs") else "")
         lines.append(
-            f"| {r['strategy']} | {_fmt(r['final_mean'])} ({_fmt(r['final_ci_low'])}–{_fmt(r['final_ci_high'])}) "
-            f"| {_fmt(r['final_iqm'])} | {_fmt(r['auc_mean'])} | {reach} "
-            f"| {_fmt(r['vs_baseline_diff'], '+.3f')} ({_p(r['vs_baseline_p'])}) "
-            f"| {_fmt(r['vs_reference_diff'], '+.3f')} ({_p(r['vs_reference_p'])}) "
+            f"| {r['strategy']} | {seeds} | {_fmt(r['final_mean'])} ({_fmt(r['final_ci_low'])}–{_fmt(r['final_ci_high'])}) "
+            f"| {_fmt(r['final_iqm'])} | {_fmt(r['auc_mean'])} | {reach} | {_fmt(r['tokens_to_baseline'], '.3g')} "
+            f"| {_delta(r, 'baseline')} | {_delta(r, 'reference')} "
             f"| {_fmt(r['tokens'], '.3g')} | {_fmt(r['unique_examples'], '.0f')} |"
         )
     return "\n".join(lines) + "\n"
+
+
+def _delta(r: Mapping[str, Any], tag: str) -> str:
+    d = r.get(f"vs_{tag}_diff", math.nan)
+    if d is None or math.isnan(d):
+        return "—"
+    return (
+        f"{d:+.3f} ({_fmt(r[f'vs_{tag}_ci_low'], '+.3f')} to {_fmt(r[f'vs_{tag}_ci_high'], '+.3f')}; "
+        f"{_p(r[f'vs_{tag}_p'])})"
+    )
 
 
 def csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -350,25 +484,34 @@ def csv_text(rows: Sequence[Mapping[str, Any]]) -> str:
 
 
 def write_report(p: BenchPlan, cells: Mapping[str, Sequence[Mapping[str, Any]]], plots: bool = True) -> dict[str, Any]:
-    """Table, CSV, summary and figures of a finished bench; returns the summary."""
+    """Table, CSV, summary and figures of the bench's finished cells; returns the summary.
+
+    Everything written is a function of the cells alone (no clock, no machine), so
+    ``sparft bench --report-only`` rebuilds byte-identical tables from stored cells.
+    """
     from sparft.experiments import plots as plotting
 
     baseline, reference = p.cfg.bench.baseline, p.cfg.bench.reference
     rows = analyse(cells, baseline, reference)
     table = markdown_table(rows, baseline, reference)
     cfg = p.cfg
+    n_done, n_all = sum(len(cs) for cs in cells.values()), len(p.strategies) * len(p.seeds)
+    commits = sorted({c.get("provenance", {}).get("commit", "unknown") for cs in cells.values() for c in cs})
     note = (
         f"{cfg.name}: {len(p.strategies)} strategies x {len(p.seeds)} seeds, {cfg.env.budget} GRPO steps each "
         f"(B={cfg.env.batch_size}, G={cfg.env.group_size}), {cfg.learner.kind} learner"
         + (f" ({cfg.learner.preset})" if cfg.learner.kind == "simulated" else f" ({cfg.learner.model})")
-        + "; held-out accuracy; 95% bootstrap CI; Welch t-tests on final accuracy.\n"
+        + "; held-out accuracy; 95% bootstrap CI; paired differences over seeds (bootstrap CI, paired t-test)"
+        + (f"; {n_done} of {n_all} cells finished (partial)" if n_done < n_all else "")
+        + (f"; cells from commit {', '.join(commits)}" if commits != ["unknown"] else "")
+        + ".\n"
     )
     records.atomic_write_text(p.out / "table.md", note + "\n" + table)
     records.atomic_write_text(p.out / "results.csv", csv_text(rows))
     cell_rows = [
         {"strategy": name, "seed": s, "final_accuracy": c["final_accuracy"], "auc": stats.auc(*curve(c)),
          "samples": c["samples"], "tokens": c["tokens"], "unique_examples": c["unique_examples"]}
-        for name, cs in cells.items() for s, c in zip(p.seeds, cs)
+        for name, cs in cells.items() for i, c in enumerate(cs) for s in [c.get("seed", i)]
     ]
     records.atomic_write_text(p.out / "cells.csv", csv_text(cell_rows))
     figures = {}
@@ -386,6 +529,12 @@ def write_report(p: BenchPlan, cells: Mapping[str, Sequence[Mapping[str, Any]]],
                                           r["final_iqm"], r["final_std"], r["seeds"]) for r in rows},
             p.out / "final.png",
         ))
+        tokens = {n: np.array([tokens_curve(c) for c in cs]) for n, cs in cells.items()}
+        if all(np.isfinite(t).all() for t in tokens.values()):
+            figures["tokens"] = str(plotting.curves_against(
+                tokens, {n: np.array([curve(c)[1] for c in cs]) for n, cs in cells.items()},
+                p.out / "tokens.png", xlabel="generated tokens", title=f"{cfg.name}: accuracy per token spent",
+            ))
     summary = {"name": cfg.name, "rows": rows, "figures": figures, "table": str(p.out / "table.md"),
                "note": note.strip()}
     records.atomic_write_json(p.out / "summary.json", summary)

@@ -24,6 +24,7 @@ COMMANDS = (
     "run",
     "bench",
     "sweep",
+    "calibrate",
     "cluster",
     "strategies",
     "bandits",

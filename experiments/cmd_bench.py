@@ -11,8 +11,15 @@ summary.json and plots (curves.png, arms.png, final.png).
 Resumable: finished (strategy, seed) cells are kept in BENCH_DIR/cells and not
 run again, so the same command after an interruption finishes the rest.
 
+Real benches keep their folder in the repository (results/real_arith/): a bench can be
+spread over several sittings, each finishing more cells, and --report-only rebuilds
+the table and plots from the stored cells without running anything (byte-identical
+for the same cells). Every cell records the commit, machine and date it came from.
+
 examples:
   sparft bench configs/sim_bench.yaml
+  sparft bench configs/real_bench_arith.yaml --out results/real_arith
+  sparft bench --report-only results/real_arith
   sparft bench configs/sim_bench.yaml --strategies uniform,sparft,sparft_target --seeds 16 --workers 2
   sparft bench configs/sim_bench.yaml --strategies uniform,exp3_s+learning_progress --set env.budget=100
 """
@@ -27,7 +34,9 @@ INTERRUPTED = "re-run the same command to finish the missing cells"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("config", help="config file (YAML)")
+    p.add_argument("config", nargs="?", help="config file (YAML); not with --report-only")
+    p.add_argument("--report-only", metavar="BENCH_DIR",
+                   help="rebuild table, CSV and plots from BENCH_DIR's finished cells; run nothing")
     p.add_argument("--strategies", help="comma-separated strategies (default: bench.strategies); "
                    "BANDIT+SIGNAL composes one")
     p.add_argument("--seeds", type=int, help="seeds per strategy (default: bench.seeds, 16)")
@@ -46,6 +55,16 @@ def run(args: argparse.Namespace) -> int:
     from sparft.experiments.config import load_config, strategy_of
     from sparft.experiments.tracking import resolve_mode
 
+    if args.report_only:
+        if args.config or args.strategies or args.seeds or args.overrides:
+            raise ValueError("--report-only takes only the bench folder: drop the config and options")
+        plan = bench.load_plan(Path(args.report_only))
+        cells = bench.collect(plan, partial=True)
+        if not cells:
+            raise ValueError(f"{args.report_only} has no finished cell yet; run the bench first")
+        return _report(bench, plan, cells, plots=not args.no_plots)
+    if not args.config:
+        raise ValueError("give a config file (or --report-only BENCH_DIR)")
     overrides = list(args.overrides)
     if args.seeds is not None:
         overrides.append(f"bench.seeds={args.seeds}")
@@ -60,8 +79,21 @@ def run(args: argparse.Namespace) -> int:
     plan = bench.plan(cfg, out, strategies)
     mode = resolve_mode(args.wandb, cfg.wandb.mode)
     bench.prepare(plan)
-    cells = bench.execute(plan, workers=plan.cfg.bench.workers, wandb_mode=mode, progress=not args.quiet)
-    summary = bench.write_report(plan, cells, plots=not args.no_plots)
+    on_cell = None
+    if plan.cfg.learner.kind != "simulated":
+        # Real cells take minutes: keep the folder's table current after each one, so a
+        # bench stopped at any moment has an up-to-date partial report beside its cells.
+        def on_cell(label: str, seed: int) -> None:
+            bench.write_report(plan, bench.collect(plan, partial=True), plots=False)
+
+    cells = bench.execute(plan, workers=plan.cfg.bench.workers, wandb_mode=mode,
+                          progress=not args.quiet, on_cell=on_cell)
+    return _report(bench, plan, cells, plots=not args.no_plots)
+
+
+def _report(bench, plan, cells, plots: bool) -> int:
+    out = plan.out
+    summary = bench.write_report(plan, cells, plots=plots)
     print(summary["note"])
     print()
     print((out / "table.md").read_text().split("\n", 2)[2])

@@ -4,7 +4,9 @@ Writes DIR/arms.json (the ArmSet the teachers and environments load) and
 DIR/clusters.png (a 2-D PCA of the clustering features coloured by arm, kept
 examples highlighted, plus each arm's difficulty), and prints a table of the
 arms. Every input is checked before anything is written; both files are
-written atomically, so a failed run leaves DIR as it was.
+staged in a hidden sibling folder and published as DIR by one rename, so a
+failed run leaves DIR as it was and a finished one replaces it whole (DIR may
+hold only these two files).
 
 examples:
   sparft cluster --data arith --k 8 --per-cluster 13 --out runs/arms_arith
@@ -18,9 +20,7 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import sys
-import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -118,6 +118,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=16,
         help="completion length for solve_rate (default 16)",
     )
+    p.add_argument(
+        "--backend", default="auto", choices=["auto", "transformers", "vllm"],
+        help="rollout engine for --difficulty solve_rate (auto: vLLM where it imports)",
+    )
     p.add_argument("--no-plot", action="store_true", help="skip clusters.png")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -139,7 +143,9 @@ def _solve_rate_generate(args: argparse.Namespace):
     from sparft.trainers.models import load_policy
 
     policy = load_policy(args.policy)
-    gen = make_generator(policy, SamplingConfig(max_new_tokens=args.max_new_tokens))
+    gen = make_generator(
+        policy, SamplingConfig(max_new_tokens=args.max_new_tokens, backend=args.backend)
+    )
     return gen, f"{args.policy}|T=1.0|max_new_tokens={args.max_new_tokens}"
 
 
@@ -159,6 +165,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out).expanduser()
     check_writable(out)
+    _check_out(out)
     per_cluster = None if args.per_cluster == 0 else args.per_cluster
     # Validate the hyperparameters before any data is read.
     config = ClusterConfig(
@@ -253,28 +260,35 @@ def run(args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- output
-def _write_outputs(out: Path, arms, png: bytes | None) -> None:
-    """Write both files to temporary names first, then rename: all or nothing."""
-    import json
+OUTPUTS = ("arms.json", "clusters.png")
 
-    out.mkdir(parents=True, exist_ok=True)
-    staged: list[tuple[str, Path]] = []
-    try:
-        for name, data in (
-            ("arms.json", json.dumps(arms.to_dict(), indent=1).encode()),
-            ("clusters.png", png),
-        ):
-            if data is None:
-                continue
-            fd, tmp = tempfile.mkstemp(dir=out, prefix=f".{name}.", suffix=".tmp")
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            staged.append((tmp, out / name))
-        for tmp, final in staged:
-            os.replace(tmp, final)
-    finally:
-        for tmp, _ in staged:
-            Path(tmp).unlink(missing_ok=True)
+
+def _check_out(out: Path) -> None:
+    """Fail before any work when ``out`` cannot be replaced whole (see :func:`_write_outputs`)."""
+    if not out.is_dir():
+        return
+    other = sorted(p.name for p in out.iterdir() if p.name not in OUTPUTS)
+    if other:
+        listed = ", ".join(other[:3]) + (", ..." if len(other) > 3 else "")
+        raise ValueError(
+            f"--out {out} holds other files ({listed}); `sparft cluster` replaces the folder "
+            "whole, so choose a new or empty folder (or one it wrote before)"
+        )
+
+
+def _write_outputs(out: Path, arms, png: bytes | None) -> None:
+    """Stage both files in a hidden sibling folder, then publish it as ``out`` by one rename.
+
+    A reader sees the old folder or the new one, never a new arms.json beside an
+    old clusters.png (and a run without a plot leaves no stale one behind).
+    """
+    from sparft.fileio import atomic_write_bytes, staged_dir
+
+    # A symlinked --out keeps its link: the folder it points to is the one replaced.
+    with staged_dir(out.resolve()) as tmp:
+        arms.save(tmp / "arms.json")
+        if png is not None:
+            atomic_write_bytes(tmp / "clusters.png", png)
 
 
 def _plot_title(spec: str, split: str) -> str:

@@ -49,7 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sparft.experiments import records, sweep
+    from sparft import fileio
+    from sparft.experiments import sweep
     from sparft.experiments.config import dump_yaml, load_config, save_config
     from sparft.experiments.runner import check_writable
     from sparft.experiments.tracking import resolve_mode
@@ -107,8 +108,8 @@ def run(args: argparse.Namespace) -> int:
         f"\nrun it: sparft run {out / 'best.yaml'}"
     )
     best_yaml = best_cfg.replace(sweep=type(cfg.sweep)(**{**best_cfg.sweep.__dict__, "space": {}}))
-    records.atomic_write_text(out / "best.yaml", dump_yaml(best_yaml.to_dict(), header))
-    records.atomic_write_text(out / "trials.csv", _csv(sweep.trials_table(study)))
+    fileio.atomic_write_text(out / "best.yaml", dump_yaml(best_yaml.to_dict(), header))
+    fileio.atomic_write_text(out / "trials.csv", _csv(sweep.trials_table(study)))
     figures = [str(p) for p in sweep.optuna_plots(study, out)]
     summary = {
         "study": study_name, "storage": url if "://" not in url or url.startswith("sqlite") else url.split("@")[-1],
@@ -119,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
     if args.compare_seeds:
         seeds = [1000 + i for i in range(args.compare_seeds)]
         summary["compare"] = sweep.compare_default_and_best(cfg, best_cfg, seeds)
-        records.atomic_write_json(out / "compare.json", summary["compare"])
-    records.atomic_write_json(out / "summary.json", summary)
+        fileio.atomic_write_json(out / "compare.json", summary["compare"])
+    fileio.atomic_write_json(out / "summary.json", summary)
 
     print(f"study {study_name}: {summary['states']}")
     print(f"best {cfg.sweep.objective} = {best.value:.4f} (trial {best.number}): " +

@@ -466,7 +466,7 @@ def dump_yaml(data: Mapping[str, Any], header: str = "") -> str:
 
 
 def save_config(cfg: ExperimentConfig, path: str | os.PathLike[str], header: str = "") -> Path:
-    from sparft.experiments.records import atomic_write_text
+    from sparft.fileio import atomic_write_text
 
     return atomic_write_text(path, dump_yaml(cfg.to_dict(), header))
 

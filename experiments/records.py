@@ -9,81 +9,38 @@ keep every file it leaves readable and honest:
    written when the process died: readers ignore it, and :func:`truncate_jsonl`
    cuts it off before a resumed run appends again. A complete line that is not
    valid JSON is corruption, and is reported, never skipped.
-2. **Every other file is replaced, never edited**: written to a temporary file in
-   the same folder, fsynced, then ``os.replace``-d over the target (atomic on
-   POSIX), and the folder fsynced. A reader sees the old file or the new one,
-   never half of either; a leftover ``.*.tmp`` file is ignored.
+2. **Every other file is replaced, never edited**, through :mod:`sparft.fileio`:
+   written to a temporary file in the same folder, fsynced, then
+   ``os.replace``-d over the target (atomic on POSIX), and the folder fsynced. A
+   reader sees the old file or the new one, never half of either; a leftover
+   ``.*.tmp`` file is ignored.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import os
-import tempfile
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from sparft import fileio
 
 
 def clean(obj: Any) -> Any:
-    """JSON-safe plain data: numpy -> Python, NaN/inf -> None, tuples -> lists."""
-    if isinstance(obj, Mapping):
-        return {str(k): clean(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [clean(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return clean(obj.tolist())
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    return obj
+    """JSON-safe plain data: numpy -> Python, NaN/inf -> None, tuples -> lists (:func:`fileio.to_jsonable`)."""
+    return fileio.to_jsonable(obj, nonfinite="null")
 
 
 def dumps(obj: Any, indent: int | None = None) -> str:
-    return json.dumps(clean(obj), indent=indent, allow_nan=False, sort_keys=False)
+    """Strict JSON of :func:`clean` ``(obj)``: the one encoder, :func:`fileio.dumps`."""
+    return fileio.dumps(obj, indent=indent, nonfinite="null")
 
 
-def _fsync_dir(path: Path) -> None:
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
-    """Replace ``path`` with ``data`` atomically (temp file + fsync + rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-    return path
-
-
-def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
-    return atomic_write_bytes(path, text.encode("utf-8"))
-
-
-def atomic_write_json(path: str | os.PathLike[str], obj: Any) -> Path:
-    return atomic_write_text(path, dumps(obj, indent=1) + "\n")
+# The one atomic writer lives in sparft.fileio; these names stay for existing callers.
+atomic_write_bytes = fileio.atomic_write_bytes
+atomic_write_text = fileio.atomic_write_text
+atomic_write_json = fileio.atomic_write_json
 
 
 def read_json(path: str | os.PathLike[str]) -> Any:

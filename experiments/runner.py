@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from sparft import fileio
 from sparft.experiments import records, wiring
 from sparft.experiments.config import ExperimentConfig, StrategyConfig, load_config, save_config
 
@@ -91,6 +92,8 @@ class EpisodeResult:
     solve_rate: list[float]
     counters: Counters
     n_arms: int
+    #: per step: each group's arm and its summed rollout reward (G rollouts), for calibration
+    outcomes: list[dict[str, list[float]]] = field(default_factory=list)
 
     @property
     def final_accuracy(self) -> float:
@@ -116,6 +119,7 @@ class EpisodeResult:
             "tokens": self.counters.tokens,
             "unique_examples": len(self.counters.seen),
             "wall_time": self.counters.wall_time,
+            "outcomes": self.outcomes,
         }
 
 
@@ -146,10 +150,26 @@ def step_record(
         "rollouts": counters.rollouts,
         "tokens": counters.tokens,
         "unique": len(counters.seen),
+        "outcome": compact_outcome(outcome),
     }
     if probs is not None:
         record["probs"] = [round(float(p), 5) for p in np.asarray(probs).ravel()]
     return record
+
+
+def compact_outcome(outcome: Any) -> dict[str, list[float]]:
+    """What calibration needs of one update: each group's example, arm, rollout count and
+    reward sum, and the tokens generated."""
+    rewards = np.asarray(outcome.rewards, dtype=np.float64)
+    return {
+        "ids": list(outcome.example_ids),
+        "arm": np.asarray(outcome.arms, dtype=np.int64).ravel().tolist(),
+        "n": [int(rewards.shape[1])] * rewards.shape[0],
+        "reward": np.round(rewards.sum(axis=1), 6).tolist(),
+        "tokens": int(np.asarray(outcome.tokens).sum()),
+        # Filtering teachers generate more groups than they train on: which ones trained.
+        **({"kept": [bool(k) for k in outcome.extra["kept"]]} if "kept" in outcome.extra else {}),
+    }
 
 
 class Episode:
@@ -168,6 +188,7 @@ class Episode:
         self.accuracy: list[float] = []
         self.arm_counts: list[list[int]] = []
         self.solve_rate: list[float] = []
+        self.outcomes: list[dict[str, list[float]]] = []
 
     # ----------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -213,6 +234,7 @@ class Episode:
         record["wall_time"] = c.wall_time
         self.arm_counts.append(record["arm_counts"])
         self.solve_rate.append(record["solve_rate"])
+        self.outcomes.append(record["outcome"])
         return record
 
     @property
@@ -231,6 +253,7 @@ class Episode:
             solve_rate=list(self.solve_rate),
             counters=self.counters,
             n_arms=self.parts.arms.n_arms,
+            outcomes=list(self.outcomes),
         )
 
     # ----------------------------------------------------------- state
@@ -270,6 +293,10 @@ class Episode:
         # Closing must never hide the run's own error.
         with contextlib.suppress(Exception):
             self.parts.env.close()
+        close = getattr(self.parts.learner, "close", None)  # a rollout engine's memory
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()
 
 
 def run_episode(cfg: ExperimentConfig, seed: int, strategy: StrategyConfig | None = None) -> EpisodeResult:
@@ -339,7 +366,7 @@ def _write_checkpoint(ep: Episode, run_dir: Path) -> None:
     ckpt.mkdir(parents=True, exist_ok=True)
     # Model files (real learners) first, then state.json: the state file is the commit point.
     state = ep.state_dict(ckpt)
-    records.atomic_write_json(ckpt / "state.json", state)
+    fileio.atomic_write_json(ckpt / "state.json", state)
     wiring.prune_learner_checkpoints(ckpt, keep_step=ep.counters.step)
 
 
@@ -404,6 +431,7 @@ def execute_run(
             )
         ep.arm_counts = [r["arm_counts"] for r in kept]
         ep.solve_rate = [r["solve_rate"] for r in kept]
+        ep.outcomes = [r["outcome"] for r in kept if "outcome" in r]
 
     tracker_id_path = run_dir / "wandb_id"
     run_id = tracker_id_path.read_text().strip() if tracker_id_path.exists() else None
@@ -420,7 +448,7 @@ def execute_run(
         run_id=run_id,
     )
     if tracker.run_id and not run_id:
-        records.atomic_write_text(tracker_id_path, tracker.run_id)
+        fileio.atomic_write_text(tracker_id_path, tracker.run_id)
 
     show = cfg.run.progress if progress is None else progress
     bar = None
@@ -439,7 +467,7 @@ def execute_run(
                 line = ep.step()
                 writer.write(line)
                 tracker.log(
-                    {k: v for k, v in line.items() if not isinstance(v, list)}, step=line["step"]
+                    {k: v for k, v in line.items() if not isinstance(v, list | dict)}, step=line["step"]
                 )
                 if on_line is not None:
                     on_line(line)
@@ -458,7 +486,7 @@ def execute_run(
             bar.close()
     summary = make_summary(cfg, ep, run_dir)
     if ep.done:
-        records.atomic_write_json(run_dir / SUMMARY, summary)
+        fileio.atomic_write_json(run_dir / SUMMARY, summary)
         if cfg.run.plots:
             from sparft.experiments import plots
 

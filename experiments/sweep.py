@@ -533,7 +533,7 @@ def optuna_plots(study: Any, out: Path) -> list[Path]:
     from optuna.trial import TrialState
     from optuna.visualization import matplotlib as ovm
 
-    from sparft.experiments.records import atomic_write_bytes
+    from sparft.fileio import atomic_write_bytes
 
     written = []
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))

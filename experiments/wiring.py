@@ -33,6 +33,7 @@ import numpy as np
 
 from sparft.experiments import typed
 from sparft.experiments.config import ExperimentConfig, StrategyConfig, strategy_of
+from sparft.fileio import to_jsonable
 
 ENV_ID = "sparft/Curriculum-v0"
 #: keyword arguments of CurriculumEnv that the config sets itself
@@ -374,7 +375,7 @@ def save_learner(parts: Parts, checkpoint_dir: Path | None, step: int) -> dict[s
     """The learner's state: inline JSON for the simulator, model files for a real learner."""
     learner = parts.learner
     if checkpoint_dir is None or _is_simulated(learner):
-        return {"inline": json.loads(json.dumps(learner.state_dict(), default=_jsonable))}
+        return {"inline": to_jsonable(learner.state_dict(), nonfinite="keep")}
     from sparft.trainers.checkpoint import save_checkpoint
 
     folder = save_checkpoint(checkpoint_dir / "model", step, learner=learner, keep=2)
@@ -404,11 +405,3 @@ def _is_simulated(learner: Any) -> bool:
     from sparft.envs.simulator import SimulatedLearner
 
     return isinstance(learner, SimulatedLearner)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    raise TypeError(f"cannot store {type(value).__name__} in a JSON checkpoint")

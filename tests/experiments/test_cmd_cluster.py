@@ -218,3 +218,40 @@ def test_skip_reports_rows(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "skipped 1 malformed rows" in err and f"skipped {data}:5" in err
     assert ArmSet.load(tmp_path / "o" / "arms.json").meta["skipped_rows"] == 1
+
+
+def _arms(tag: str) -> ArmSet:
+    return ArmSet(arms=[[f"{tag}0"], [f"{tag}1"]], difficulty={f"{tag}0": 0.2, f"{tag}1": 0.8})
+
+
+def test_outputs_are_published_together_by_one_rename(tmp_path, monkeypatch):
+    from sparft import fileio
+    from sparft.experiments.cmd_cluster import _write_outputs
+
+    out = tmp_path / "arms"
+    _write_outputs(out, _arms("old"), b"old png")
+    # The plot fails after arms.json was staged: the folder keeps the old pair.
+    def boom(path, data):
+        raise OSError("no space left for the plot")
+
+    monkeypatch.setattr(fileio, "atomic_write_bytes", boom)
+    with pytest.raises(OSError, match="no space"):
+        _write_outputs(out, _arms("new"), b"new png")
+    assert ArmSet.load(out / "arms.json").ids[0] == "old0"
+    assert (out / "clusters.png").read_bytes() == b"old png"
+    monkeypatch.undo()
+    # A run without a plot replaces the pair whole: no stale plot of other arms stays behind.
+    _write_outputs(out, _arms("new"), None)
+    assert sorted(p.name for p in out.iterdir()) == ["arms.json"]
+    assert ArmSet.load(out / "arms.json").ids[0] == "new0"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["arms"]  # no staging folder left
+
+
+def test_an_out_folder_holding_other_files_is_refused_before_any_work(tmp_path, capsys):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    assert main([*ARGS, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "holds other files (notes.txt)" in err and len(err.splitlines()) == 1
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]

@@ -41,7 +41,7 @@ def test_demo_simulated_part_runs(tmp_path, capsys):
                  "--out", str(tmp_path), "--wandb", "disabled", "--quiet"])
     assert code == 0
     out = capsys.readouterr().out
-    assert "| strategy | final acc. (95% CI)" in out
+    assert "| strategy | seeds | final acc. (95% CI)" in out
     for name in ("uniform", "sparft", "dump", "e2h"):
         assert f"| {name} |" in out
     assert (tmp_path / "bench" / "curves.png").is_file()

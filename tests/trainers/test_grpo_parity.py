@@ -152,6 +152,8 @@ def test_loss_and_gradients_match_trl(saved_tiny, tmp_path, settings, off_policy
         micro_batch_size=3,  # exercises the chunk weighting too
         reset_weights=False,
         device="cpu",
+        dtype="float32",
+        backend="transformers",
     )
     pool = {"q": Example(id="q", prompt=tuple(PROMPTS[0]), answer="3")}
     learner = GRPOLearner(Policy(model, tokenizer, "tiny", str(path)), pool, config=config)

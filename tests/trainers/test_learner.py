@@ -146,3 +146,50 @@ def test_config_is_validated():
         GRPOLearnerConfig(num_generations=1)
     with pytest.raises(ValueError, match="scale_rewards"):
         GRPOLearnerConfig(scale_rewards="sometimes")
+
+
+@pytest.mark.parametrize(
+    ("loss_type", "beta", "micro"), [("dapo", 0.0, 0), ("grpo", 0.1, 0), ("dapo", 0.1, 5)]
+)
+def test_shared_prompt_pass_equals_the_padded_layout(loss_type, beta, micro):
+    """Each prompt once per group (keys/values repeated G times) gives TRL's layout's
+    log-probs, loss and gradient: the speed-up is exact."""
+    from sparft.trainers.grpo import advantages, group_rows, pad_batch, per_token_logps
+    from sparft.trainers.grpo import shared_prompt_logps
+
+    def grads(share):
+        learner = helpers.make_learner(
+            beta=beta, loss_type=loss_type, micro_batch_size=micro, share_prompt=share
+        )
+        rollouts, rewards, _ = learner._rollout(IDS, step=0)
+        assert group_rows(rollouts.prompt_ids, helpers.G)
+        loss, _ = learner.backward(
+            rollouts.prompt_ids, rollouts.completion_ids, advantages(rewards, "group")
+        )
+        return learner, rollouts, loss, {n: p.grad.clone() for n, p in learner._trainable()}
+
+    learner, rollouts, loss_pad, g_pad = grads(False)
+    _, _, loss_shared, g_shared = grads(True)
+    assert loss_shared == pytest.approx(loss_pad, rel=1e-5, abs=1e-7)
+    assert any(g.abs().max() > 0 for g in g_pad.values())
+    for name, g in g_pad.items():
+        torch.testing.assert_close(g_shared[name], g, rtol=1e-4, atol=1e-6)
+    # The log-probs themselves, row by row, on the completion tokens.
+    pad_id = learner.tokenizer.pad_token_id
+    with torch.no_grad():
+        b = pad_batch(rollouts.prompt_ids, rollouts.completion_ids, pad_id)
+        ref = per_token_logps(learner.model, b["input_ids"], b["attention_mask"],
+                              b["completion_mask"].shape[1])
+        got, mask = shared_prompt_logps(
+            learner.model, rollouts.prompt_ids, rollouts.completion_ids, helpers.G, pad_id
+        )
+    assert torch.equal(mask, b["completion_mask"])
+    torch.testing.assert_close(got * mask, ref * mask, rtol=1e-5, atol=1e-5)
+
+
+def test_rows_without_groups_take_the_padded_layout():
+    from sparft.trainers.grpo import group_rows
+
+    assert group_rows([[1, 2], [1, 2], [3], [3]], 2)
+    assert not group_rows([[1, 2], [3], [3], [1, 2]], 2)
+    assert not group_rows([[1], [1], [1]], 2)

@@ -32,15 +32,20 @@ STEPS = 12
 
 
 @pytest.mark.slow
-def test_grpo_learns_the_easiest_arith_arm():
+@pytest.mark.parametrize("backend", ["transformers", "vllm"])
+def test_grpo_learns_the_easiest_arith_arm(backend):
+    if backend == "vllm":
+        pytest.importorskip("vllm")
     train = load_source("arith:topics=addition,levels=1,n=71", split="train", seed=0)
     test = load_source("arith:topics=addition,levels=1,n=23", split="test", seed=0)
     assert not {e.question for e in train} & {e.question for e in test}
     policy = load_policy("smollm2-135m-instruct", dtype="float32", device="cpu")
     config = GRPOLearnerConfig(
-        learning_rate=2e-5, num_generations=8, max_new_tokens=8, seed=0, device="cpu"
+        learning_rate=2e-5, num_generations=8, max_new_tokens=8, seed=0, device="cpu",
+        backend=backend,
     )
     learner = GRPOLearner(policy, {e.id: e for e in train}, test, config=config)
+    assert learner.backend == backend
     before = learner.evaluate()["accuracy"]
     rng = np.random.default_rng(0)
     ids = [e.id for e in train]

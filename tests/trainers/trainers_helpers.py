@@ -80,8 +80,11 @@ def make_learner(seed: int = 0, **overrides):
     from sparft.trainers.models import tiny_policy
 
     _, examples = data()
+    # float32 and transformers: these tests compare numbers exactly (the bf16 and vLLM
+    # paths have their own tests).
     settings = dict(
-        learning_rate=1e-2, num_generations=G, max_new_tokens=4, seed=seed, device="cpu"
+        learning_rate=1e-2, num_generations=G, max_new_tokens=4, seed=seed, device="cpu",
+        dtype="float32", backend="transformers",
     )
     settings.update(overrides)
     return GRPOLearner(
