@@ -194,7 +194,8 @@ class Teacher:
 
     def budget(self, info: Mapping[str, Any] | None = None) -> int:
         """The run's length in updates: from ``make(budget=...)``, else ``info["budget"]``."""
-        if self._budget is None and info and info.get("budget") is not None:
+        in_steps = not info or info.get("budget_unit", "steps") == "steps"
+        if self._budget is None and info and info.get("budget") is not None and in_steps:
             self._budget = int(info["budget"])
         if self._budget is None:
             raise ValueError(

@@ -24,7 +24,10 @@ from sparft.envs.learner import Learner
 from sparft.envs.sampling import ACTION_MODES, ArmTable
 from sparft.envs.simulator import SimParams, SimulatedLearner
 
-__all__ = ["CurriculumEnv", "observation_space", "action_space"]
+__all__ = ["BUDGET_UNITS", "CurriculumEnv", "observation_space", "action_space"]
+
+#: What an episode's budget counts: GRPO updates, rollouts generated, or completion tokens.
+BUDGET_UNITS = ("steps", "rollouts", "tokens")
 
 
 def observation_space(n_arms: int) -> spaces.Box:
@@ -90,7 +93,9 @@ class CurriculumEnv(gym.Env):
     * ``3K`` -- fraction of the step budget used, ``[0, 1]``.
 
     **Reward**: the ``reward_signal`` of the update (see :mod:`sparft.curricula.signals`
-    for names and ranges). ``terminated`` once ``budget`` updates are done; never truncated.
+    for names and ranges). ``terminated`` once the budget is spent (``budget`` updates, or
+    rollouts, or completion tokens: ``budget_unit``); never truncated. The last update
+    may overshoot a rollout or token budget; ``info["spent"]`` says by how much.
 
     **Info** (step): ``outcome`` (the learner's :class:`StepOutcome`, with ``eval``
     filled in on evaluated steps), ``arm_counts`` (examples per arm in the batch),
@@ -105,16 +110,21 @@ class CurriculumEnv(gym.Env):
             with a learner of its own, ``None`` means ``learner.arms``.
         batch_size: B, prompts per update.
         group_size: G, rollouts per prompt (``None``: the learner's, 8 for a new simulator).
-        budget: T, updates per episode.
+        budget: the episode's budget, in ``budget_unit``.
         reward_signal: a registered signal name.
         action_mode: ``"arm"``, ``"arms"`` or ``"examples"``.
-        eval_every: held-out evaluation every this many updates and before the first
-            (``None``: only after the last update; ``0``: never). ``accuracy_gain`` needs
+        eval_every: held-out evaluation each time this much more of the budget is spent
+            (every this many updates with ``budget_unit="steps"``), before the first update
+            and after the last (``None``: only after the last update; ``0``: never). ``accuracy_gain`` needs
             it and sets it to 1 when ``None``.
         history_alpha: smoothing weight of the newest pull in the per-arm solve rate.
         preset: simulator preset when ``learner`` is ``None`` (:mod:`sparft.envs.presets`).
         sim_params: :class:`SimParams` (or a mapping of overrides) for that simulator.
         render_mode: ``None`` or ``"ansi"`` (a text table of the arms).
+        budget_unit: ``"steps"`` (GRPO updates), ``"rollouts"`` (completions generated,
+            every candidate of a filtering teacher included) or ``"tokens"`` (completion
+            tokens generated): what equal budgets hold equal between strategies that
+            spend different amounts per update.
         oversample: m, candidates per training slot: the action names ``m * B`` slots
             (``"arms"``/``"examples"``; ``"arm"`` draws ``m * B`` examples from the arm).
         filter_groups: DAPO's dynamic sampling (Yu et al. 2025, arXiv 2503.14476): the
@@ -145,9 +155,12 @@ class CurriculumEnv(gym.Env):
         render_mode: str | None = None,
         oversample: int = 1,
         filter_groups: bool = False,
+        budget_unit: str = "steps",
     ) -> None:
         self.signal = signals.get(reward_signal)
         check_settings(batch_size, budget, action_mode, eval_every, self.signal)
+        if budget_unit not in BUDGET_UNITS:
+            raise ValueError(f"budget_unit {budget_unit!r} is not one of {', '.join(BUDGET_UNITS)}")
         if isinstance(oversample, bool) or int(oversample) != oversample or oversample < 1:
             raise ValueError(f"oversample must be a positive integer, got {oversample!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
@@ -181,6 +194,8 @@ class CurriculumEnv(gym.Env):
         self.batch_size = int(batch_size)
         self.group_size = None if group_size is None else int(group_size)
         self.budget = int(budget)
+        self.budget_unit = budget_unit
+        self.spent = 0
         self.action_mode = action_mode
         if eval_every is None and self.signal.needs_eval:
             eval_every = 1
@@ -200,6 +215,7 @@ class CurriculumEnv(gym.Env):
         self.learner.reset(int(self.np_random.integers(2**63 - 1)))
         self.history.reset()
         self.t = 0
+        self.spent = 0
         self._needs_reset = False
         self._last_outcome = None
         info = self._sizes()
@@ -220,9 +236,11 @@ class CurriculumEnv(gym.Env):
             outcome = self.learner.train_step(ids, slot_arms, self.t)
         self._check_outcome(outcome)
         self.t += 1
-        terminated = self.t >= self.budget
+        before, self.spent = self.spent, self.spent + self.cost(outcome)
+        terminated = self.spent >= self.budget
         metrics = None
-        if (self.eval_every and self.t % self.eval_every == 0) or (terminated and self.eval_every != 0):
+        crossed = bool(self.eval_every) and self.spent // self.eval_every > before // self.eval_every
+        if crossed or (terminated and self.eval_every != 0):
             metrics = dict(self.learner.evaluate("test"))
             outcome.eval = metrics
         stats = signals.batch_stats(
@@ -237,7 +255,8 @@ class CurriculumEnv(gym.Env):
         info.update(outcome=outcome, arm_counts=stats.counts, step=self.t)
         if metrics is not None:
             info["eval"] = dict(metrics)
-        return observation(self.history, self.t, self.budget), reward, terminated, False, info
+        used = min(self.spent, self.budget)
+        return observation(self.history, used, self.budget), reward, terminated, False, info
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -251,6 +270,15 @@ class CurriculumEnv(gym.Env):
         return "\n".join(lines) + "\n"
 
     # ---------------------------------------------------------------- helpers
+    def cost(self, outcome: StepOutcome) -> int:
+        """What one update spends of the budget: 1 step, its rollouts (every candidate a
+        filtering teacher generated counts) or its generated tokens."""
+        if self.budget_unit == "steps":
+            return 1
+        if self.budget_unit == "rollouts":
+            return int(np.asarray(outcome.rewards).size)
+        return int(outcome.n_tokens)
+
     def draw(self, action) -> tuple[np.ndarray, np.ndarray]:
         """(arm of each slot, item index of each slot) for an action; uses ``self.np_random``."""
         table, b = self.table, self.n_slots
@@ -285,6 +313,8 @@ class CurriculumEnv(gym.Env):
             "batch_size": self.batch_size,
             "group_size": self.group_size,
             "budget": self.budget,
+            "budget_unit": self.budget_unit,
+            "spent": self.spent,
             "n_arms": self.arms.n_arms,
             "action_mode": self.action_mode,
             "oversample": self.oversample,
@@ -305,6 +335,7 @@ class CurriculumEnv(gym.Env):
             "np_random": self.np_random.bit_generator.state,
             "history": self.history.state_dict(),
             "t": int(self.t),
+            "spent": int(self.spent),
             "needs_reset": bool(self._needs_reset),
         }
 
@@ -316,7 +347,8 @@ class CurriculumEnv(gym.Env):
         self.np_random = rng
         self.history.load_state_dict(state["history"])
         self.t = int(state["t"])
-        self._needs_reset = bool(state.get("needs_reset", self.t >= self.budget))
+        self.spent = int(state.get("spent", self.t if self.budget_unit == "steps" else 0))
+        self._needs_reset = bool(state.get("needs_reset", self.spent >= self.budget))
         self._last_outcome = None
 
 

@@ -52,13 +52,16 @@ def cell_name(label: str, seed: int) -> str:
 
 def cell_key(cfg: ExperimentConfig, strategy: StrategyConfig) -> dict[str, Any]:
     """What makes a finished cell reusable: the strategy's settings and the budget."""
-    return {"strategy": typed.to_dict(strategy), "budget": cfg.env.budget, "eval_every": cfg.env.eval_every}
+    key = {"strategy": typed.to_dict(strategy), "budget": cfg.env.budget, "eval_every": cfg.env.eval_every}
+    if cfg.env.budget_unit != "steps":  # (step-budget cells made before units existed stay valid)
+        key["budget_unit"] = cfg.env.budget_unit
+    return key
 
 
 def fingerprint(cfg: ExperimentConfig) -> dict[str, Any]:
     """The parts of a config that every cell of a bench must share."""
     d = cfg.to_dict()
-    for key in ("name", "description", "seed", "strategy", "bench", "sweep", "run", "wandb"):
+    for key in ("name", "description", "seed", "strategy", "bench", "sweep", "run", "wandb", "demo"):
         d.pop(key, None)
     return d
 
@@ -330,17 +333,34 @@ def load_plan(out: Path) -> BenchPlan:
 
 # ----------------------------------------------------------------- analysis
 def curve(cell: Mapping[str, Any]) -> tuple[list[int], list[float]]:
-    """(steps, held-out accuracy) including the evaluation before training (step 0)."""
-    return [0, *cell["eval_steps"]], [cell["initial_accuracy"], *cell["accuracy"]]
+    """(budget spent, held-out accuracy) including the evaluation before training (0).
+
+    With a step budget the points are the evaluated steps. With a rollout or token budget
+    every run is evaluated each time it crosses a multiple of ``eval_every``, a little past
+    it and by a different amount per run; the points are then the nominal grid
+    ``0, e, 2e, ..., budget``, each with the accuracy of the first evaluation at or past it,
+    so that every run of a bench has the same points.
+    """
+    accuracy = [cell["initial_accuracy"], *cell["accuracy"]]
+    if cell.get("budget_unit", "steps") == "steps":
+        return [0, *cell["eval_steps"]], accuracy
+    spent = np.array([0, *cell["eval_spent"]])
+    every, budget = int(cell["key"]["eval_every"]), int(cell["budget"])
+    grid = [*range(0, budget, every), budget]
+    picks = np.minimum(np.searchsorted(spent, grid, side="left"), len(spent) - 1)
+    return grid, [accuracy[i] for i in picks]
 
 
 def tokens_curve(cell: Mapping[str, Any]) -> list[float]:
     """Generated tokens consumed by each point of :func:`curve` (0 before training)."""
+    x, _ = curve(cell)
+    if cell.get("budget_unit", "steps") == "tokens":
+        return [float(v) for v in x]
     per_step = [o["tokens"] for o in cell.get("outcomes", [])]
-    if len(per_step) < cell["budget"]:
-        return [math.nan] * (1 + len(cell["eval_steps"]))
+    if cell.get("budget_unit", "steps") != "steps" or len(per_step) < cell["budget"]:
+        return [math.nan] * len(x)
     cum = np.cumsum([0, *per_step])
-    return [float(cum[s]) for s in [0, *cell["eval_steps"]]]
+    return [float(cum[s]) for s in x]
 
 
 def _by_seed(cells: Sequence[Mapping[str, Any]]) -> dict[int, float]:
@@ -392,7 +412,8 @@ def analyse(
             "tokens_to_baseline": float(np.nanmedian(tokens_to)) if np.isfinite(tokens_to).any() else math.nan,
             "reached_baseline": float(np.mean([not math.isnan(r) for r in reach])) if reach else math.nan,
             "initial_accuracy": float(np.mean([c["initial_accuracy"] for c in cs])),
-            "budget_steps": int(cs[0]["budget"]),
+            "budget_steps": int(cs[0]["budget"]),  # the budget, in budget_unit
+            "budget_unit": cs[0].get("budget_unit", "steps"),
             "samples": float(np.mean([c["samples"] for c in cs])),
             "rollouts": float(np.mean([c["rollouts"] for c in cs])),
             "tokens": float(np.mean([c["tokens"] for c in cs])),
@@ -444,11 +465,12 @@ def _p(p: float) -> str:
 
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], baseline: str, reference: str) -> str:
+    unit = rows[0].get("budget_unit", "steps") if rows else "steps"
     head = (
-        f"| strategy | seeds | final acc. (95% CI) | IQM | AUC | steps to {baseline} | tokens to {baseline} | "
-        f"Δ vs {baseline}, paired (95% CI; p) | Δ vs {reference}, paired (95% CI; p) | tokens | unique ex. |"
+        f"| strategy | seeds | final acc. (95% CI) | IQM | AUC | {unit} to {baseline} | tokens to {baseline} | "
+        f"Δ vs {baseline}, paired (95% CI; p) | Δ vs {reference}, paired (95% CI; p) | rollouts | tokens | unique ex. |"
     )
-    lines = [head, "|" + "|".join(["---"] * 11) + "|"]
+    lines = [head, "|" + "|".join(["---"] * 12) + "|"]
     for r in rows:
         reach = _fmt(r["steps_to_baseline"], ".0f")
         if reach != "—" and r["reached_baseline"] < 1:
@@ -458,7 +480,7 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], baseline: str, reference: 
             f"| {r['strategy']} | {seeds} | {_fmt(r['final_mean'])} ({_fmt(r['final_ci_low'])}–{_fmt(r['final_ci_high'])}) "
             f"| {_fmt(r['final_iqm'])} | {_fmt(r['auc_mean'])} | {reach} | {_fmt(r['tokens_to_baseline'], '.3g')} "
             f"| {_delta(r, 'baseline')} | {_delta(r, 'reference')} "
-            f"| {_fmt(r['tokens'], '.3g')} | {_fmt(r['unique_examples'], '.0f')} |"
+            f"| {_fmt(r['rollouts'], '.3g')} | {_fmt(r['tokens'], '.3g')} | {_fmt(r['unique_examples'], '.0f')} |"
         )
     return "\n".join(lines) + "\n"
 
@@ -498,7 +520,8 @@ def write_report(p: BenchPlan, cells: Mapping[str, Sequence[Mapping[str, Any]]],
     n_done, n_all = sum(len(cs) for cs in cells.values()), len(p.strategies) * len(p.seeds)
     commits = sorted({c.get("provenance", {}).get("commit", "unknown") for cs in cells.values() for c in cs})
     note = (
-        f"{cfg.name}: {len(p.strategies)} strategies x {len(p.seeds)} seeds, {cfg.env.budget} GRPO steps each "
+        f"{cfg.name}: {len(p.strategies)} strategies x {len(p.seeds)} seeds, "
+        f"{cfg.env.budget} {'GRPO steps' if cfg.env.budget_unit == 'steps' else cfg.env.budget_unit} each "
         f"(B={cfg.env.batch_size}, G={cfg.env.group_size}), {cfg.learner.kind} learner"
         + (f" ({cfg.learner.preset})" if cfg.learner.kind == "simulated" else f" ({cfg.learner.model})")
         + "; held-out accuracy; 95% bootstrap CI; paired differences over seeds (bootstrap CI, paired t-test)"

@@ -125,9 +125,14 @@ class StrategyConfig:
 class EnvConfig:
     batch_size: int = hp(8, "B: prompts per GRPO update")
     group_size: int = hp(8, "G: rollouts per prompt")
-    budget: int = hp(300, "T: GRPO updates per run (the equal budget of a benchmark)")
+    budget: int = hp(300, "the equal budget of every run of a benchmark, in budget_unit")
+    budget_unit: Literal["steps", "rollouts", "tokens"] = hp(
+        "steps", "what the budget counts: GRPO updates, rollouts generated, or completion tokens"
+    )
     reward_signal: str = hp("solve_rate", "the signal the environment returns as reward")
-    eval_every: int = hp(10, "evaluate held-out accuracy every this many steps (and at the end)")
+    eval_every: int = hp(
+        10, "evaluate held-out accuracy each time this much more budget is spent (and at the end)"
+    )
     params: dict[str, Any] = hp({}, "other keyword arguments of CurriculumEnv")
 
     def __post_init__(self) -> None:
@@ -233,6 +238,13 @@ class DemoConfig:
         "(relative to this file); null = none"
     )
     real_set: list[str] = hp([], "`--set` overrides applied to that config (e.g. env.budget=8)")
+    real_strategies: list[str] = hp(
+        [], "strategies the short real run compares on the same seed; [] = the real config's own"
+    )
+    shipped: str | None = hp(
+        "../results/real_arith",
+        "a finished real bench folder whose table the demo shows (relative to this file); null = none",
+    )
 
 
 @dataclass(frozen=True)
@@ -359,8 +371,10 @@ def _absolute_paths(data: dict[str, Any], base: Path) -> dict[str, Any]:
         if isinstance(section.get("arms"), str) and section["arms"] != "cluster":
             section["arms"] = str(_resolve_file(section["arms"], base))
     demo = data.get("demo")
-    if isinstance(demo, dict) and isinstance(demo.get("real"), str):
-        demo["real"] = str(_resolve_file(demo["real"], base))
+    if isinstance(demo, dict):
+        for key in ("real", "shipped"):
+            if isinstance(demo.get(key), str):
+                demo[key] = str(_resolve_file(demo[key], base))
     return data
 
 
@@ -454,6 +468,8 @@ def _resolve_paths(cfg: ExperimentConfig, base: Path, check_files: bool) -> Expe
         if check_files and not real.is_file():
             raise FileNotFoundError(f"demo.real: config file {cfg.demo.real} not found (looked in {base})")
         cfg = cfg.replace(demo=dataclasses.replace(cfg.demo, real=str(real)))
+    if cfg.demo.shipped:  # a results folder: its absence only means nothing is shown
+        cfg = cfg.replace(demo=dataclasses.replace(cfg.demo, shipped=str(_resolve_file(cfg.demo.shipped, base))))
     return cfg
 
 

@@ -94,6 +94,9 @@ class EpisodeResult:
     n_arms: int
     #: per step: each group's arm and its summed rollout reward (G rollouts), for calibration
     outcomes: list[dict[str, list[float]]] = field(default_factory=list)
+    budget_unit: str = "steps"
+    #: budget spent (in budget_unit) at each evaluation of ``eval_steps``
+    eval_spent: list[int] = field(default_factory=list)
 
     @property
     def final_accuracy(self) -> float:
@@ -104,6 +107,8 @@ class EpisodeResult:
             "strategy": self.strategy,
             "seed": self.seed,
             "budget": self.budget,
+            **({"budget_unit": self.budget_unit, "eval_spent": self.eval_spent}
+               if self.budget_unit != "steps" else {}),
             "n_arms": self.n_arms,
             "initial_accuracy": self.initial_accuracy,
             "final_accuracy": self.final_accuracy,
@@ -189,6 +194,8 @@ class Episode:
         self.arm_counts: list[list[int]] = []
         self.solve_rate: list[float] = []
         self.outcomes: list[dict[str, list[float]]] = []
+        self.eval_spent: list[int] = []
+        self.terminated = False
 
     # ----------------------------------------------------------- lifecycle
     def start(self) -> None:
@@ -219,14 +226,18 @@ class Episode:
         record = step_record(
             c.step - 1, action, reward, outcome, c, self.parts.arms.n_arms, teacher.probabilities()
         )
-        if c.step % self.cfg.env.eval_every == 0 or c.step == self.cfg.env.budget:
-            evaluated = info.get("eval")
+        self.terminated = bool(terminated)
+        # The environment decides when to evaluate (its budget unit and eval_every); the
+        # last update is always evaluated, even by an environment told never to.
+        evaluated = info.get("eval")
+        if evaluated or self.terminated:
             acc = float(evaluated["accuracy"]) if evaluated else self.evaluate()
             record["accuracy"] = acc
             for key, value in (evaluated or {}).items():
                 if key != "accuracy" and isinstance(value, int | float):
                     record[f"eval/{key}"] = value
             self.eval_steps.append(c.step)
+            self.eval_spent.append(int(info.get("spent", c.step)))
             self.accuracy.append(acc)
         dt = time.perf_counter() - t0
         c.wall_time += dt
@@ -239,7 +250,12 @@ class Episode:
 
     @property
     def done(self) -> bool:
-        return self.counters.step >= self.cfg.env.budget
+        return self.terminated
+
+    @property
+    def spent(self) -> int:
+        """Budget spent so far, in ``env.budget_unit``."""
+        return int(self.parts.env.spent)
 
     def result(self) -> EpisodeResult:
         return EpisodeResult(
@@ -254,6 +270,8 @@ class Episode:
             counters=self.counters,
             n_arms=self.parts.arms.n_arms,
             outcomes=list(self.outcomes),
+            budget_unit=self.cfg.env.budget_unit,
+            eval_spent=list(self.eval_spent),
         )
 
     # ----------------------------------------------------------- state
@@ -266,6 +284,8 @@ class Episode:
             "initial_accuracy": self.initial_accuracy,
             "eval_steps": self.eval_steps,
             "accuracy": self.accuracy,
+            "eval_spent": self.eval_spent,
+            "terminated": self.terminated,
             "obs": records.clean(self.obs),
             "info": self.info,
             "teacher": p.teacher.state_dict(),
@@ -283,6 +303,8 @@ class Episode:
         self.initial_accuracy = float(state["initial_accuracy"])
         self.eval_steps = [int(s) for s in state["eval_steps"]]
         self.accuracy = [float(a) for a in state["accuracy"]]
+        self.eval_spent = [int(s) for s in state.get("eval_spent", self.eval_steps)]
+        self.terminated = bool(state.get("terminated", self.counters.step >= self.cfg.env.budget))
         self.obs = wiring.restore_obs(p.env, state["obs"])
         self.info = dict(state["info"])
         p.teacher.load_state_dict(state["teacher"])
@@ -455,7 +477,8 @@ def execute_run(
     if show:
         from tqdm import tqdm
 
-        bar = tqdm(total=cfg.env.budget, initial=ep.counters.step, desc=cfg.strategy.display, unit="step")
+        unit = cfg.env.budget_unit.removesuffix("s")
+        bar = tqdm(total=cfg.env.budget, initial=min(ep.spent, cfg.env.budget), desc=cfg.strategy.display, unit=unit)
         _postfix(bar, ep)
     every = cfg.checkpoint_every
     n_this_call = 0
@@ -475,7 +498,7 @@ def execute_run(
                 if ep.counters.step % every == 0 or ep.done:
                     _write_checkpoint(ep, run_dir)
                 if bar is not None:
-                    bar.update(1)
+                    bar.update(min(ep.spent, cfg.env.budget) - bar.n)
                     if "accuracy" in line:
                         _postfix(bar, ep)
     except BaseException:

@@ -39,8 +39,19 @@ ENV_ID = "sparft/Curriculum-v0"
 #: keyword arguments of CurriculumEnv that the config sets itself
 _ENV_OWN = {
     "learner", "arms", "batch_size", "group_size", "budget", "reward_signal", "action_mode",
-    "eval_every", "preset", "sim_params", "render_mode",
+    "eval_every", "preset", "sim_params", "render_mode", "budget_unit",
 }
+
+
+def budget_in_steps(cfg: ExperimentConfig) -> int | None:
+    """The run's length in updates, for teachers with a schedule: exact for a step budget,
+    budget / (B G) for a rollout budget, unknown (None) for a token budget."""
+    env = cfg.env
+    if env.budget_unit == "steps":
+        return env.budget
+    if env.budget_unit == "rollouts":
+        return max(1, env.budget // (env.batch_size * env.group_size))
+    return None
 
 
 @dataclass
@@ -317,7 +328,7 @@ def build(cfg: ExperimentConfig, seed: int, strategy: StrategyConfig | None = No
         arms=arms,
         seed=teacher_seed(seed),
         batch_size=cfg.env.batch_size,
-        budget=cfg.env.budget,
+        budget=budget_in_steps(cfg),
         **strategy.params,
     )
     env_kwargs = dict(cfg.env.params)
@@ -336,6 +347,7 @@ def build(cfg: ExperimentConfig, seed: int, strategy: StrategyConfig | None = No
         reward_signal=cfg.env.reward_signal,
         action_mode=teacher.action_mode,
         eval_every=cfg.env.eval_every,
+        budget_unit=cfg.env.budget_unit,
         **env_kwargs,
     ).unwrapped
     return Parts(env=env, learner=learner, teacher=teacher, arms=arms)

@@ -76,7 +76,6 @@ def per_token_logps(
     The model is called as TRL calls it (ids and mask only); logits are divided by the
     sampling temperature before the softmax, as TRL does.
     """
-    import torch
 
     logits = model(
         input_ids=input_ids, attention_mask=attention_mask, logits_to_keep=n_completion + 1

@@ -3,32 +3,32 @@
 Importing this package registers them with :mod:`sparft.curricula.teachers`
 (``make`` and ``available`` do it on first use):
 
-==================  ====================================================  ===========
-name                method (source in the module's docstring)             action
-==================  ====================================================  ===========
-``uniform``         standard GRPO on all data ("R1")                      examples
-``random_subset``   a random subset of SPaRFT's size, uniformly           examples
-``sparft``          Gaussian Thompson sampling on -solve rate (SPaRFT)    arm
-``sparft_lp``       ... on -solve rate + |learning progress| (SPaCe)      arm
-``sparft_target``   Beta-Bernoulli Thompson toward solve rate 0.5         arm
-``dump``            UCB on windowed mean |advantage|, softmax (DUMP)      arms
-``sec``             TD(0) mean |advantage|, Boltzmann (SEC)               arms
-``adarft``          examples nearest an adaptive target difficulty        examples
-``learnability``    arms in proportion to p(1 - p)                        arms
-``tscl``            slope of each arm's learning curve (Matiisen et al.)  arm
-``graves_exp3s``    Exp3.S on quantile-rescaled learning progress         arm
-``e2h``             fixed easy-to-hard schedules (E2H Reasoner)           arms
-``dynamic_filter``  DAPO dynamic sampling around any teacher              (inner's)
-``mopps``           Beta posterior per prompt, Thompson toward p = 0.5    examples
-``greso``           skip prompts whose recent groups were all equal       examples
-``speed_rl``        screen candidates, train on 0 < pass rate < 1         examples
-``vcrl``            normalised group variance + replay memory             examples
-``balanced_filter`` over-sample, pass rates in [0.25, 0.75] first         examples
-``cures``           Beta-Binomial, q ~ exp(sqrt(p(1-p)) / tau)            examples
-``pcl``             online value model, predictions nearest 0.5           examples
-``cluster_beta``    per-prompt Beta shrunk toward its cluster (EB prior)  examples
-``sparft_dynamic``  SPaRFT with re-clustering during training             examples
-==================  ====================================================  ===========
+===================  ====================================================  ===========
+name                 method (source in the module's docstring)             action
+===================  ====================================================  ===========
+``uniform``          standard GRPO on all data ("R1")                      examples
+``random_subset``    a random subset of SPaRFT's size, uniformly           examples
+``sparft``           Gaussian Thompson sampling on -solve rate (SPaRFT)    arm
+``sparft_lp``        ... on -solve rate + |learning progress| (SPaCe)      arm
+``sparft_target``    Beta-Bernoulli Thompson toward solve rate 0.5         arm
+``dump``             UCB on windowed mean |advantage|, softmax (DUMP)      arms
+``sec``              TD(0) mean |advantage|, Boltzmann (SEC)               arms
+``adarft``           examples nearest an adaptive target difficulty        examples
+``learnability``     arms in proportion to p(1 - p)                        arms
+``tscl``             slope of each arm's learning curve (Matiisen et al.)  arm
+``graves_exp3s``     Exp3.S on quantile-rescaled learning progress         arm
+``e2h``              fixed easy-to-hard schedules (E2H Reasoner)           arms
+``dynamic_filter``   DAPO dynamic sampling around any teacher              (inner's)
+``mopps``            Beta posterior per prompt, Thompson toward p = 0.5    examples
+``greso``            skip prompts whose recent groups were all equal       examples
+``speed_rl``         screen candidates, train on 0 < pass rate < 1         examples
+``vcrl``             normalised group variance + replay memory             examples
+``balanced_filter``  over-sample, pass rates in [0.25, 0.75] first         examples
+``cures``            Beta-Binomial, q ~ exp(sqrt(p(1-p)) / tau)            examples
+``pcl``              online value model, predictions nearest 0.5           examples
+``cluster_beta``     per-prompt Beta shrunk toward its cluster (EB prior)  examples
+``sparft_dynamic``   SPaRFT with re-clustering during training             examples
+===================  ====================================================  ===========
 
 The strategies from ``mopps`` on choose individual prompts (the 2025-26
 literature); their shared plumbing is :mod:`._per_prompt`. Those that screen or

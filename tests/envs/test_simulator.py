@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from sparft.curricula.arms import ArmSet
 from sparft.envs import SimParams, SimulatedLearner, available_presets, default_arms, make_preset
+from sparft.envs.calibrated import CALIBRATED_PRESETS
 from sparft.envs.simulator import build_world
 
 
@@ -51,8 +52,12 @@ def test_uniform_sampling_improves_held_out_accuracy_without_saturating():
     assert runs[:, 1].max() < 0.8, runs  # measured 0.63-0.67: room for a curriculum
 
 
+# Presets fitted to real runs (sparft calibrate) are measurements, not designed problems.
+DESIGNED = [p for p in available_presets() if p not in CALIBRATED_PRESETS]
+
+
 @pytest.mark.statistical
-@pytest.mark.parametrize("preset", available_presets())
+@pytest.mark.parametrize("preset", DESIGNED)
 def test_oracle_beats_uniform_on_every_preset(preset):
     uniform = np.array([train(preset, "uniform", s)[1] for s in range(4)])
     oracle = np.array([train(preset, "oracle", s)[1] for s in range(4)])

@@ -194,3 +194,26 @@ def test_report_only_errors_name_the_fix(tmp_path, capsys):
     assert "not a bench folder" in capsys.readouterr().err
     assert main(["bench"]) == 2
     assert "give a config file" in capsys.readouterr().err
+
+
+def test_a_token_budget_ends_runs_when_spent_and_keeps_curves_aligned(h, tmp_path):
+    """Equal compute, not equal steps: a filtering teacher (3x candidates per update)
+    makes fewer updates than uniform within the same token budget."""
+    cfg = load_config(h.write_config(tmp_path), ["env.budget_unit=tokens", "env.budget=20000",
+                                                 "env.eval_every=5000"])
+    p = bench.plan(cfg, tmp_path / "b", [strategy_of("uniform"), strategy_of("dynamic_filter")], n_seeds=2)
+    bench.prepare(p)
+    cells = bench.execute(p, progress=False)
+    for name, cs in cells.items():
+        for c in cs:
+            assert c["budget_unit"] == "tokens"
+            assert 20000 <= c["tokens"] < 20000 + max(o["tokens"] for o in c["outcomes"])
+            x, acc = bench.curve(c)
+            assert x == [0, 5000, 10000, 15000, 20000] and len(acc) == 5
+            assert c["eval_spent"] == sorted(c["eval_spent"]) and c["eval_spent"][-1] == c["tokens"]
+    steps = {n: [len(c["outcomes"]) for c in cs] for n, cs in cells.items()}
+    assert max(steps["dynamic_filter"]) < min(steps["uniform"])
+    rows = {r["strategy"]: r for r in bench.analyse(cells)}
+    assert rows["uniform"]["budget_unit"] == "tokens"
+    table = bench.markdown_table(list(rows.values()), "uniform", "sparft")
+    assert "tokens to uniform" in table

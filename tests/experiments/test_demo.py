@@ -45,3 +45,24 @@ def test_demo_simulated_part_runs(tmp_path, capsys):
     for name in ("uniform", "sparft", "dump", "e2h"):
         assert f"| {name} |" in out
     assert (tmp_path / "bench" / "curves.png").is_file()
+
+
+def test_demo_shows_a_shipped_real_bench_as_stored_results(h, tmp_path, capsys):
+    shipped = tmp_path / "shipped"
+    cfg = h.write_config(tmp_path)
+    assert main(["bench", str(cfg), "--strategies", "uniform,learnability", "--seeds", "2",
+                 "--out", str(shipped), "--quiet", "--no-plots"]) == 0
+    demo = h.write_config(tmp_path, name="minidemo", demo={"real": None, "shipped": str(shipped)},
+                          bench={"strategies": ["uniform"], "seeds": 1})
+    capsys.readouterr()
+    assert main(["demo", "--config", str(demo), "--sim-only", "--out", str(tmp_path / "d"),
+                 "--quiet", "--wandb", "disabled"]) == 0
+    out = capsys.readouterr().out
+    assert "SHIPPED RESULTS (not run now)" in out and "4 of 4 cells finished" in out
+    assert "| learnability |" in out.split("SHIPPED RESULTS")[1]
+
+
+def test_the_shipped_demo_config_compares_two_real_strategies():
+    cfg = load_config(default_config())
+    assert cfg.demo.real_strategies == ["uniform", "sparft_target"]
+    assert cfg.demo.shipped and cfg.demo.shipped.endswith("results/real_arith")

@@ -154,8 +154,13 @@ def test_config_is_validated():
 def test_shared_prompt_pass_equals_the_padded_layout(loss_type, beta, micro):
     """Each prompt once per group (keys/values repeated G times) gives TRL's layout's
     log-probs, loss and gradient: the speed-up is exact."""
-    from sparft.trainers.grpo import advantages, group_rows, pad_batch, per_token_logps
-    from sparft.trainers.grpo import shared_prompt_logps
+    from sparft.trainers.grpo import (
+        advantages,
+        group_rows,
+        pad_batch,
+        per_token_logps,
+        shared_prompt_logps,
+    )
 
     def grads(share):
         learner = helpers.make_learner(
