@@ -1,7 +1,7 @@
 # The two commands a newcomer types (see README.md):
 #   make demo   set up .venv, then run the main job on the embedded default
 #   make test   set up .venv, then run the whole test suite
-.PHONY: setup demo test lint bench
+.PHONY: setup demo test test-fast lint bench
 setup:
 	@bash scripts/setup.sh
 
@@ -10,6 +10,11 @@ demo: setup
 
 test: setup
 	.venv/bin/python -m pytest -q
+
+# The quick loop while developing: everything but the real-model (slow) and the
+# multi-seed statistical tests.
+test-fast: setup
+	.venv/bin/python -m pytest -q -m "not slow and not statistical"
 
 lint: setup
 	.venv/bin/ruff check .

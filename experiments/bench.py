@@ -17,21 +17,20 @@ A bench folder::
 Resumable: a cell whose file exists (and was made by the same strategy
 settings and budget) is not run again, so re-running the same command after a
 kill finishes only the missing cells. A partly written cell cannot exist
-(temp file + rename).
+(temp file + rename). Cells run in local processes or as Ray tasks on a cluster
+(:mod:`sparft.experiments.executors`); either way the bench process alone writes them.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import functools
 import io
 import math
-import multiprocessing as mp
 import os
 import re
-import signal
-import sys
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,8 +67,21 @@ def fingerprint(cfg: ExperimentConfig) -> dict[str, Any]:
 
 def provenance() -> dict[str, Any]:
     """Where a result came from: the sparft commit (``+dirty`` when the tree had edits),
-    the machine (processor, cores, bfloat16 instructions, accelerator) and the date."""
+    the machine (processor, cores, bfloat16 instructions, accelerator) and the date.
+
+    The commit and machine are read once per process, at the first call (:func:`prepare`
+    makes it before any cell runs): the code that ran, not whatever the checkout holds
+    when a cell finishes hours later."""
     import datetime
+
+    return {
+        **_code_and_machine(),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+@functools.cache
+def _code_and_machine() -> dict[str, Any]:
     import platform
     import subprocess
 
@@ -106,66 +118,30 @@ def provenance() -> dict[str, Any]:
             machine["gpu"] = torch.cuda.get_device_name(0)
     except ImportError:
         pass
-    return {
-        "commit": commit,
-        "machine": machine,
-        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
+    return {"commit": commit, "machine": machine}
 
 
 # ----------------------------------------------------------------- cells
-_WORKER_CFG: ExperimentConfig | None = None
-
-
-def _init_worker(cfg: ExperimentConfig, child: bool = False) -> None:
-    global _WORKER_CFG
-    _WORKER_CFG = cfg
-    if child:
-        _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """Linux: a worker gets SIGTERM when the bench process dies (even by SIGKILL), so none is orphaned."""
-    if not sys.platform.startswith("linux"):
-        return
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        pr_set_pdeathsig = 1
-        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
-        if os.getppid() == 1:  # the parent died before prctl took effect
-            os._exit(1)
-    except (OSError, AttributeError):
-        pass
-
-
-def run_cell(
-    cfg: ExperimentConfig,
-    strategy: StrategyConfig,
-    seed: int,
-    path: Path,
-    wandb_mode: str = "disabled",
-    group: str = "",
-) -> dict[str, Any]:
-    """Run one (strategy, seed) cell and write its result file atomically."""
+def cell_result(cfg: ExperimentConfig, job: Any) -> dict[str, Any]:
+    """Run one (strategy, seed) cell (a :class:`~sparft.experiments.executors.CellJob`) and
+    return its result; the driver writes it (:func:`execute`), wherever the cell ran."""
     from sparft.experiments.runner import run_episode
     from sparft.experiments.tracking import Tracker
 
+    strategy, seed = job.strategy, job.seed
     res = run_episode(cfg, seed, strategy).to_dict()
     res["key"] = cell_key(cfg, strategy)
     res["provenance"] = provenance()
-    records.atomic_write_json(path, res)
-    if wandb_mode != "disabled":
+    if job.wandb_mode != "disabled":
         run_cfg = cfg.replace(strategy=strategy, seed=seed).to_dict()
         with Tracker(
-            wandb_mode,
+            job.wandb_mode,
             project=cfg.wandb.project,
             entity=cfg.wandb.entity,
             name=f"{strategy.display}-s{seed}",
             config=run_cfg,
-            directory=path.parent.parent,
-            group=group or cfg.name,
+            directory=Path(job.path).parent.parent,
+            group=job.group or cfg.name,
             job_type="bench",
             tags=cfg.wandb.tags,
         ) as tracker:
@@ -173,13 +149,6 @@ def run_cell(
                 tracker.log({"accuracy": acc}, step=step)
             tracker.summary({k: res[k] for k in ("final_accuracy", "samples", "tokens", "unique_examples")})
     return res
-
-
-def _cell_task(job: tuple[StrategyConfig, int, str, str, str]) -> tuple[str, int]:
-    strategy, seed, path, wandb_mode, group = job
-    assert _WORKER_CFG is not None
-    run_cell(_WORKER_CFG, strategy, seed, Path(path), wandb_mode, group)
-    return strategy.display, seed
 
 
 def load_cell(path: Path, key: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -226,6 +195,7 @@ def prepare(p: BenchPlan) -> None:
     from sparft.experiments.runner import check_writable
 
     check_writable(p.out)
+    provenance()  # fixes the commit and machine the cells will name, before any runs
     saved = p.out / "config.yaml"
     if saved.is_file():
         old = load_config(saved, base_dir=p.out, check_files=False)
@@ -249,8 +219,19 @@ def execute(
     wandb_mode: str = "disabled",
     progress: bool = True,
     on_cell: Callable[[str, int], None] | None = None,
+    executor: str | Any | None = None,
+    address: str | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
-    """Run the missing cells (in ``workers`` processes) and return every cell by strategy."""
+    """Run the missing cells and return every cell by strategy.
+
+    ``executor``: ``"local"`` (``workers`` processes on this machine), ``"ray"`` (Ray
+    tasks on the cluster at ``address``, see :class:`~sparft.experiments.executors.RayExecutor`),
+    an executor object, or None for ``bench.executor``. Whichever runs them, this process
+    writes each finished cell, atomically, as it arrives; so a kill at any moment leaves
+    whole cells only, and the next call runs just the missing ones.
+    """
+    from sparft.experiments.executors import CellJob, make_executor
+
     cells_dir = p.out / CELLS
     todo = []
     for s in p.strategies:
@@ -258,43 +239,29 @@ def execute(
         for seed in p.seeds:
             path = cells_dir / cell_name(s.display, seed)
             if load_cell(path, key) is None:
-                todo.append((s, seed, str(path), wandb_mode, p.cfg.name))
-    if p.cfg.learner.kind != "simulated" and workers > 1:
-        print("sparft bench: a real learner runs one cell at a time (workers=1)", file=sys.stderr)
-        workers = 1
+                todo.append(CellJob(s, seed, path, wandb_mode, p.cfg.name))
+    if not todo:
+        return collect(p)
+    owned = executor is None or isinstance(executor, str)
+    ex = make_executor(executor or p.cfg.bench.executor, workers, address) if owned else executor
     bar = None
-    if progress and todo:
-        from tqdm import tqdm
-
-        bar = tqdm(total=len(todo), desc=f"bench {p.cfg.name}", unit="run")
-
-    def done(label: str, seed: int) -> None:
-        if bar is not None:
-            bar.update(1)
-        if on_cell is not None:
-            on_cell(label, seed)
-
     try:
-        if workers <= 1 or len(todo) <= 1:
-            _init_worker(p.cfg)
-            for job in todo:
-                done(*_cell_task(job))
-        else:
-            method = "fork" if "fork" in mp.get_all_start_methods() else "spawn"
-            with ProcessPoolExecutor(
-                max_workers=workers, mp_context=mp.get_context(method),
-                initializer=_init_worker, initargs=(p.cfg, True),
-            ) as pool:
-                futures = [pool.submit(_cell_task, job) for job in todo]
-                try:
-                    for f in as_completed(futures):
-                        done(*f.result())  # re-raises a worker's error here
-                except BaseException:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=len(todo), desc=f"bench {p.cfg.name} ({ex.describe()})", unit="cell")
+        with contextlib.closing(ex.run(p.cfg, todo)) as finished:  # closed: stops what still runs
+            for job, res in finished:
+                records.atomic_write_json(job.path, res)
+                if bar is not None:
+                    bar.update(1)
+                if on_cell is not None:
+                    on_cell(job.label, job.seed)
     finally:
         if bar is not None:
             bar.close()
+        if owned:
+            ex.close()
     return collect(p)
 
 

@@ -16,12 +16,21 @@ spread over several sittings, each finishing more cells, and --report-only rebui
 the table and plots from the stored cells without running anything (byte-identical
 for the same cells). Every cell records the commit, machine and date it came from.
 
+On a Ray cluster (pip install 'sparft[ray]'), --executor ray runs every cell as a
+Ray task with its learner's resources (1 CPU simulated; 1 GPU, or a whole CPU node,
+for GRPO), retried elsewhere if its worker or node dies; this process writes each
+finished cell, so resuming and --report-only work as above. --address HOST:PORT
+(or RAY_ADDRESS, which `ray job submit` sets; `auto`: the cluster `ray start` made
+here); without either, a Ray instance for this command alone.
+
 examples:
   sparft bench configs/sim_bench.yaml
   sparft bench configs/real_bench_arith.yaml --out results/real_arith
   sparft bench --report-only results/real_arith
   sparft bench configs/sim_bench.yaml --strategies uniform,sparft,sparft_target --seeds 16 --workers 2
   sparft bench configs/sim_bench.yaml --strategies uniform,exp3_s+learning_progress --set env.budget=100
+  sparft bench configs/real_bench_arith.yaml --out /shared/real_arith --executor ray --address HEAD:6379
+  ray job submit -- sparft bench configs/sim_bench.yaml --executor ray --out /shared/sim
 """
 
 from __future__ import annotations
@@ -41,6 +50,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "BANDIT+SIGNAL composes one")
     p.add_argument("--seeds", type=int, help="seeds per strategy (default: bench.seeds, 16)")
     p.add_argument("--workers", type=int, help="worker processes (default: bench.workers, 2)")
+    p.add_argument("--executor", choices=["local", "ray"],
+                   help="where cells run: local worker processes or Ray tasks (default: bench.executor, local)")
+    p.add_argument("--address", help="Ray cluster address for --executor ray: HOST:PORT, auto or ray://... "
+                   "(default: RAY_ADDRESS, else a Ray instance started here)")
     p.add_argument("--out", help="bench folder (default: <run.out>/bench-<name>); re-use it to resume")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value (repeatable)")
@@ -56,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     from sparft.experiments.tracking import resolve_mode
 
     if args.report_only:
-        if args.config or args.strategies or args.seeds or args.overrides:
+        if args.config or args.strategies or args.seeds or args.overrides or args.executor or args.address:
             raise ValueError("--report-only takes only the bench folder: drop the config and options")
         plan = bench.load_plan(Path(args.report_only))
         cells = bench.collect(plan, partial=True)
@@ -70,7 +83,11 @@ def run(args: argparse.Namespace) -> int:
         overrides.append(f"bench.seeds={args.seeds}")
     if args.workers is not None:
         overrides.append(f"bench.workers={args.workers}")
+    if args.executor is not None:
+        overrides.append(f"bench.executor={args.executor}")
     cfg = load_config(args.config, overrides)
+    if args.address and cfg.bench.executor != "ray":
+        raise ValueError("--address names a Ray cluster: add --executor ray (or bench.executor: ray)")
     strategies = None
     if args.strategies:
         names = [s.strip() for s in args.strategies.split(",") if s.strip()]
@@ -87,7 +104,8 @@ def run(args: argparse.Namespace) -> int:
             bench.write_report(plan, bench.collect(plan, partial=True), plots=False)
 
     cells = bench.execute(plan, workers=plan.cfg.bench.workers, wandb_mode=mode,
-                          progress=not args.quiet, on_cell=on_cell)
+                          progress=not args.quiet, on_cell=on_cell,
+                          executor=plan.cfg.bench.executor, address=args.address)
     return _report(bench, plan, cells, plots=not args.no_plots)
 
 

@@ -11,6 +11,10 @@ journal:PATH lets several processes on one machine share a study (start the
 same command in each); --storage postgresql://user@host/db (any RDB URL) for
 workers on many machines. The same --study name continues a study: COMPLETE
 trials count toward --trials, a killed worker's trial is failed and re-run.
+--executor ray runs the trials as Ray tasks against that storage (Optuna still
+chooses them), as many at once as the cluster holds (or --n-jobs): one command
+fills a cluster; the storage must be reachable from every node (an RDB URL, or a
+journal or SQLite file on a shared file system).
 
 Writes best.yaml (the config with the best values, ready for `sparft run`),
 trials.csv, history.png, importances.png, parallel.png and summary.json, and
@@ -20,6 +24,7 @@ examples:
   sparft sweep configs/sim_bench.yaml --trials 40
   sparft sweep configs/sim_bench.yaml --trials 40 --storage journal:runs/sweep.log --study s1 &
   sparft sweep configs/sim_bench.yaml --trials 40 --storage journal:runs/sweep.log --study s1
+  sparft sweep configs/sim_bench.yaml --trials 200 --storage postgresql://u@db/sweeps --executor ray --address auto
 """
 
 from __future__ import annotations
@@ -37,7 +42,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trials", type=int, help="COMPLETE trials wanted (default: sweep.trials)")
     p.add_argument("--storage", help="journal:PATH, sqlite:///PATH or an RDB URL (default: SQLite in --out)")
     p.add_argument("--study", help="study name (default: sweep.study, else the config name)")
-    p.add_argument("--n-jobs", type=int, help="parallel trials in this process (default: sweep.n_jobs)")
+    p.add_argument("--n-jobs", type=int, help="parallel trials in this process (default: sweep.n_jobs); "
+                   "with --executor ray, Ray tasks at once (default: as many as the cluster holds)")
+    p.add_argument("--executor", choices=["local", "ray"], default="local",
+                   help="local: threads in this process; ray: one Ray task per trial on a cluster")
+    p.add_argument("--address", help="Ray cluster address for --executor ray: HOST:PORT, auto or ray://... "
+                   "(default: RAY_ADDRESS, else a Ray instance started here)")
     p.add_argument("--out", help="sweep folder (default: <run.out>/sweep-<study>)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value (repeatable)")
@@ -64,6 +74,8 @@ def run(args: argparse.Namespace) -> int:
     if args.study:
         overrides.append(f"sweep.study={args.study}")
     cfg = load_config(args.config, overrides)
+    if args.address and args.executor != "ray":
+        raise ValueError("--address names a Ray cluster: add --executor ray")
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # one line per trial is printed below
@@ -96,7 +108,16 @@ def run(args: argparse.Namespace) -> int:
 
     ctx = sweep.SweepContext(cfg=cfg, dims=dims, n_trials=cfg.sweep.trials, study_name=study_name,
                              sweep_dir=out, wandb_mode=mode, on_trial=on_trial)
-    study = sweep.run_sweep(ctx, storage, n_jobs=cfg.sweep.n_jobs)
+    if args.executor == "ray":
+        from sparft.experiments.executors import RayExecutor
+
+        ray_ex = RayExecutor(address=args.address, workers=args.n_jobs)
+        try:
+            study = sweep.run_sweep(ctx, storage, n_jobs=args.n_jobs, executor=ray_ex, url=url)
+        finally:
+            ray_ex.close()
+    else:
+        study = sweep.run_sweep(ctx, storage, n_jobs=cfg.sweep.n_jobs)
 
     best_values = sweep.best_values(study, dims)
     best_cfg = sweep.trial_config(cfg, best_values)

@@ -165,6 +165,9 @@ class BenchConfig:
     )
     seeds: int = hp(16, "seeds per strategy")
     workers: int = hp(2, "parallel worker processes (simulated learner only)")
+    executor: Literal["local", "ray"] = hp(
+        "local", "local: worker processes here; ray: one Ray task per cell on a cluster (--address, RAY_ADDRESS)"
+    )
     baseline: str = hp("uniform", "the strategy whose final accuracy is the 'steps to reach' target")
     reference: str = hp("sparft", "the method each strategy is also tested against (Welch)")
 

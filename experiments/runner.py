@@ -321,15 +321,32 @@ class Episode:
                 close()
 
 
-def run_episode(cfg: ExperimentConfig, seed: int, strategy: StrategyConfig | None = None) -> EpisodeResult:
-    """A whole run in memory, nothing written: a benchmark cell or a sweep trial's seed."""
+def run_episode(
+    cfg: ExperimentConfig, seed: int, strategy: StrategyConfig | None = None, progress: bool = False
+) -> EpisodeResult:
+    """A whole run in memory, nothing written: a benchmark cell or a sweep trial's seed.
+
+    ``progress`` shows a bar over the run's budget (worth it for real learners, whose
+    runs take minutes; it disappears when the run ends)."""
     ep = Episode(cfg, seed, strategy)
+    bar = None
     try:
         ep.start()
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=cfg.env.budget, desc=f"{ep.strategy.display} seed {seed}",
+                       unit=cfg.env.budget_unit.removesuffix("s"), leave=False)
         while not ep.done:
-            ep.step()
+            line = ep.step()
+            if bar is not None:
+                bar.update(min(ep.spent, cfg.env.budget) - bar.n)
+                if "accuracy" in line:
+                    bar.set_postfix(acc=f"{line['accuracy']:.3f}")
         return ep.result()
     finally:
+        if bar is not None:
+            bar.close()
         ep.close()
 
 

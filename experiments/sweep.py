@@ -20,7 +20,8 @@ Wilcoxon pruner, which pairs the same instances across trials.
 Storage (``--storage`` or ``sweep.storage``): an SQLite file in the sweep folder
 by default; ``journal:PATH`` for Optuna's journal file (several processes on one
 machine, ``JournalFileBackend``); any RDB URL (``postgresql://...``) for
-workers on many machines.
+workers on many machines. ``--executor ray`` runs the trials as Ray tasks against
+that storage, filling a cluster from one command (:mod:`sparft.experiments.executors`).
 
 **Exactly N complete trials, with any number of workers, across kills.** A
 worker starts a trial only while ``COMPLETE + RUNNING < N`` (or a re-queued trial
@@ -407,8 +408,11 @@ def count_states(study: Any) -> dict[str, int]:
     return counts
 
 
-def run_worker(ctx: SweepContext, storage: Any, stop: threading.Event | None = None) -> None:
-    """Run trials until the study has ``n_trials`` COMPLETE ones (see the module docstring)."""
+def run_worker(
+    ctx: SweepContext, storage: Any, stop: threading.Event | None = None, max_trials: int | None = None
+) -> int:
+    """Run trials until the study has ``n_trials`` COMPLETE ones (see the module docstring),
+    or until this worker has run ``max_trials``; returns how many it ran."""
     import optuna
     from optuna.trial import TrialState
 
@@ -420,21 +424,24 @@ def run_worker(ctx: SweepContext, storage: Any, stop: threading.Event | None = N
         pruner=make_pruner(cfg),
     )
     objective = objective_fn(ctx)
-    while stop is None or not stop.is_set():
+    ran = 0
+    while (stop is None or not stop.is_set()) and (max_trials is None or ran < max_trials):
         fail_stale_trials(study, cfg.sweep.grace_period)
         trials = study.get_trials(deepcopy=False)
         complete = sum(t.state == TrialState.COMPLETE for t in trials)
         running = sum(t.state == TrialState.RUNNING for t in trials)
         waiting = sum(t.state == TrialState.WAITING for t in trials)
         if complete >= ctx.n_trials:
-            return
+            break
         if waiting == 0 and complete + running >= ctx.n_trials:
             # Enough trials are running elsewhere; wait for them (or for their heartbeats to stop).
             time.sleep(min(1.0, cfg.sweep.heartbeat_interval))
             continue
         study.optimize(objective, n_trials=1, catch=(), gc_after_trial=False, show_progress_bar=False)
+        ran += 1
         if ctx.on_trial is not None:
             ctx.on_trial(study)
+    return ran
 
 
 def open_study(cfg: ExperimentConfig, storage: Any, study_name: str) -> Any:
@@ -457,10 +464,21 @@ def open_study(cfg: ExperimentConfig, storage: Any, study_name: str) -> Any:
     return study
 
 
-def run_sweep(ctx: SweepContext, storage: Any, n_jobs: int = 1) -> Any:
-    """Run ``n_jobs`` workers in this process (threads, each with its own Study object)."""
+def run_sweep(
+    ctx: SweepContext, storage: Any, n_jobs: int | None = 1, executor: Any = None, url: str | None = None
+) -> Any:
+    """Run ``n_jobs`` workers in this process (threads, each with its own Study object).
+
+    With a Ray ``executor`` (:class:`~sparft.experiments.executors.RayExecutor`) the
+    trials are Ray tasks instead, ``n_jobs`` at once (None: as many as the cluster holds),
+    each opening the storage at ``url`` itself: an RDB URL, or a file every node sees.
+    """
     open_study(ctx.cfg, storage, ctx.study_name)
-    if n_jobs == 1:
+    if executor is not None:
+        if url is None:
+            raise ValueError("a sweep on Ray needs the storage URL, which every task opens")
+        executor.run_trials(ctx, url, n_jobs)
+    elif n_jobs is None or n_jobs == 1:
         run_worker(ctx, storage)
     else:
         errors: list[BaseException] = []
