@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
@@ -39,11 +40,12 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def timed_call(gen, prompts, args, seed: int) -> dict[str, float]:
+def timed_call(name: str, gen, prompts, args, seed: int) -> dict[str, float]:
     t0 = time.perf_counter()
     rollouts = gen.generate(prompts, n=args.samples, seed=seed)
     seconds = time.perf_counter() - t0
     tokens = sum(len(c) for c in rollouts.completion_ids)
+    print(f"    {name}: {tokens} tokens in {seconds:.2f} s", file=sys.stderr, flush=True)
     return {"seconds": seconds, "tokens": float(tokens), "tok_s": tokens / seconds}
 
 
@@ -96,7 +98,7 @@ def main() -> None:
         calls[name] = []
     for _ in range(args.repeats):  # fp32, bf16, fp32, ...: paired under the same load
         for name, gen in hf.items():
-            calls[name].append(timed_call(gen, prompts, args, next(seed)))
+            calls[name].append(timed_call(name, gen, prompts, args, next(seed)))
 
     variants = [("vllm-fp32", "float32", True), ("vllm-bf16", "bfloat16", True)]
     if args.compiled:
@@ -122,8 +124,8 @@ def main() -> None:
         gen.generate(prompts, n=args.samples, seed=next(seed))  # warm-up
         calls[name], paired[name] = [], []
         for _ in range(args.repeats):
-            ours = timed_call(gen, prompts, args, next(seed))
-            theirs = timed_call(hf["hf-fp32"], prompts, args, next(seed))
+            ours = timed_call(name, gen, prompts, args, next(seed))
+            theirs = timed_call("hf-fp32", hf["hf-fp32"], prompts, args, next(seed))
             calls[name].append(ours)
             calls["hf-fp32"].append(theirs)
             paired[name].append(ours["tok_s"] / theirs["tok_s"])

@@ -234,11 +234,12 @@ def execute(
 
     cells_dir = p.out / CELLS
     todo = []
-    for s in p.strategies:
-        key = cell_key(p.cfg, s)
-        for seed in p.seeds:
+    # Seed-major: a bench stopped part-way has every strategy on its first seeds, i.e.
+    # paired comparisons, rather than every seed of its first strategies.
+    for seed in p.seeds:
+        for s in p.strategies:
             path = cells_dir / cell_name(s.display, seed)
-            if load_cell(path, key) is None:
+            if load_cell(path, cell_key(p.cfg, s)) is None:
                 todo.append(CellJob(s, seed, path, wandb_mode, p.cfg.name))
     if not todo:
         return collect(p)

@@ -242,8 +242,11 @@ def _ray_cell(cfg: ExperimentConfig, job: CellJob) -> dict[str, Any]:
 
 def _ray_trial(ctx: Any, url: str) -> int:
     """A sweep trial as a Ray task: one trial of the study at ``url`` (or none, if it has its trials)."""
+    import optuna
+
     from sparft.experiments import sweep
 
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # the driver prints one line per trial
     return sweep.run_worker(ctx, sweep.make_storage(url), max_trials=1)
 
 
