@@ -204,7 +204,7 @@ def test_a_token_budget_ends_runs_when_spent_and_keeps_curves_aligned(h, tmp_pat
     p = bench.plan(cfg, tmp_path / "b", [strategy_of("uniform"), strategy_of("dynamic_filter")], n_seeds=2)
     bench.prepare(p)
     cells = bench.execute(p, progress=False)
-    for name, cs in cells.items():
+    for cs in cells.values():
         for c in cs:
             assert c["budget_unit"] == "tokens"
             assert 20000 <= c["tokens"] < 20000 + max(o["tokens"] for o in c["outcomes"])
