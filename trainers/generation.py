@@ -26,6 +26,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import functools
+import logging
 import os
 import sys
 import weakref
@@ -330,6 +331,20 @@ def _repack_lm_head(model: Any) -> int:
     return count
 
 
+class _ExpectedReloadWarnings:
+    """Drops the two warnings every push triggers by design: the rotary embedding (vLLM
+    computes its ``inv_freq``, nothing is sent) and a tied ``lm_head`` (its weight is the
+    embedding's) "failed to load". Weights that really go missing are still reported,
+    by vLLM's "weights were not loaded" warning, which this does not touch."""
+
+    def filter(self, record: Any) -> bool:
+        message = record.getMessage()
+        return not (
+            message.endswith("Failed to load weights")
+            and ("RotaryEmbedding" in message or "ParallelLMHead" in message)
+        )
+
+
 def _max_positions(path: str) -> int | None:
     import json
     from pathlib import Path
@@ -382,6 +397,13 @@ class _Engine:
             # Eager starts in ~3 s on CPU against ~51 s compiled, for ~15% less speed;
             # on a GPU the CUDA graphs are worth their start-up.
             kwargs["enforce_eager"] = self.is_cpu
+        if self.is_cpu:
+            # vLLM 0.32's CPU runner, after a *partial* (chunked) prefill, rewinds a seeded
+            # request's generator with get_offset/set_offset, which CPU generators lack:
+            # "RuntimeError: CPU Generator does not use offset" as soon as one call's
+            # prompts exceed a step's token budget. Whole-prompt prefills never rewind.
+            kwargs.setdefault("enable_chunked_prefill", False)
+            kwargs.setdefault("max_num_batched_tokens", max(4096, kwargs["max_model_len"] or 0))
         if self.is_cpu and "VLLM_CPU_KVCACHE_SPACE" not in os.environ:
             # On the CPU build gpu_memory_utilization is a share of *host* memory (0.92
             # fails); an explicit KV-cache size bounds it and skips the memory profile.
@@ -401,6 +423,9 @@ class _Engine:
             else:
                 os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = previous
         self.start_seconds = time.perf_counter() - t0
+        reload_logger = logging.getLogger("vllm.model_executor.model_loader.reload.layerwise")
+        if not any(isinstance(f, _ExpectedReloadWarnings) for f in reload_logger.filters):
+            reload_logger.addFilter(_ExpectedReloadWarnings())
         self.dtype = self.llm.llm_engine.model_config.dtype
         if self.model is not None:  # weights changed before (or since) the engine started
             self.push(self.model)
@@ -450,6 +475,10 @@ class _Engine:
         gc.collect()
 
 
+#: the process's engines, by (checkpoint, settings, KV-cache size); see VLLMGenerator
+_ENGINES: dict[tuple[Any, ...], _Engine] = {}
+
+
 def _close_at_exit(ref: weakref.ref[_Engine]) -> None:
     engine = ref()
     if engine is not None:
@@ -474,7 +503,8 @@ class VLLMGenerator:
         gpu_memory_utilization: share of GPU memory for weights + KV cache (GPU only in
             effect; the trainer shares the device).
         max_model_len: prompt + completion tokens per sequence (capped at the model's
-            context); bounded so that a small KV cache can hold a full sequence.
+            context; ``None`` = the whole context); bounded by default so that a small
+            KV cache can hold a full sequence.
         eos_token_ids: the tokens that end a completion; default :func:`eos_ids` of the
             checkpoint's generation config and ``tokenizer`` (:func:`make_generator`
             passes the policy model's, as the transformers path uses).
@@ -515,23 +545,31 @@ class VLLMGenerator:
         )
         if _engine is None:
             positions = _max_positions(path)
-            if max_model_len is not None and positions is not None:
+            if max_model_len is None or positions is None:
+                max_model_len = max_model_len or positions
+            else:
                 max_model_len = min(max_model_len, positions)
-            _engine = _Engine(
-                path,
-                {
-                    "dtype": dtype,
-                    "seed": seed,
-                    "enforce_eager": enforce_eager,
-                    "gpu_memory_utilization": gpu_memory_utilization,
-                    "max_model_len": max_model_len,
-                    # logits / temperature (after top-k / top-p), not the raw logits:
-                    # what the trainer's per_token_logps computes. See Rollouts.
-                    "logprobs_mode": "processed_logprobs",
-                },
-                kv_cache_gib,
-            )
+            llm_kwargs = {
+                "dtype": dtype,
+                "seed": seed,
+                "enforce_eager": enforce_eager,
+                "gpu_memory_utilization": gpu_memory_utilization,
+                "max_model_len": max_model_len,
+                # logits / temperature (after top-k / top-p), not the raw logits:
+                # what the trainer's per_token_logps computes. See Rollouts.
+                "logprobs_mode": "processed_logprobs",
+            }
+            # One engine per checkpoint and settings in a process: a benchmark builds a
+            # learner per cell, and vLLM does not give all of an engine's memory back at
+            # shutdown (measured: a bench process grew ~1.3 GB per cell). The next learner
+            # pushes its own weights into the running engine instead (per-request seeds
+            # make the samples independent of the engine's history).
+            key = (os.path.realpath(path), tuple(sorted(llm_kwargs.items())), kv_cache_gib)
+            _engine = _ENGINES.get(key)
+            if _engine is None:
+                _engine = _ENGINES[key] = _Engine(path, llm_kwargs, kv_cache_gib)
         self._engine = _engine
+        self._model: Any = None  # the policy whose weights this generator samples from
 
     @staticmethod
     def _eos_ids(path: str, tokenizer: Any) -> list[int]:
@@ -561,13 +599,15 @@ class VLLMGenerator:
 
     def with_config(self, config: SamplingConfig) -> VLLMGenerator:
         """Another generator on the *same* engine with other sampling settings (e.g. evaluation)."""
-        return VLLMGenerator(
+        view = VLLMGenerator(
             self.path,
             self.tokenizer,
             config,
             eos_token_ids=self.eos_token_ids,
             _engine=self._engine,
         )
+        view._model = self._model
+        return view
 
     def load_weights(self, model: Any) -> None:
         """Copy the policy's current weights into the engine (call after each optimizer step).
@@ -581,11 +621,19 @@ class VLLMGenerator:
         ``model``; the engine pushes its weights as soon as it starts, and again after
         a restart, so a lazily started engine never samples from the stale folder.
         """
+        self._model = model
         self._engine.load_weights(model)
 
     def close(self) -> None:
         """Shut the engine down and free its memory (a later call starts a new one)."""
         self._engine.close()
+
+    def release(self, model: Any = None) -> None:
+        """Done with the engine, which stays up for the next generator of the same
+        checkpoint and settings: forget ``model`` (so that it can be freed and is never
+        pushed again). Engines stop at exit, or at :meth:`close`."""
+        if model is None or self._engine.model is model:
+            self._engine.model = None
 
     def __enter__(self) -> VLLMGenerator:
         return self
@@ -629,6 +677,9 @@ class VLLMGenerator:
         rows = [ids for ids in encoded for _ in range(n)]
         if not rows:
             return Rollouts(prompt_ids=[], completion_ids=[], texts=[], n=n, logprobs=[])
+        if self._model is not None and self._engine.model is not self._model:
+            # A shared engine that another learner pushed its weights into since.
+            self._engine.load_weights(self._model)
         llm = self.llm
         params = self._params(len(encoded), n, greedy, seed)
         inputs = [{"prompt_token_ids": ids} for ids in rows]

@@ -532,11 +532,13 @@ class GRPOLearner:
         return metrics
 
     def close(self) -> None:
-        """Stop the rollout engine (vLLM's frees its memory); the learner can still train:
-        a later rollout starts the engine again, with the current weights."""
-        close = getattr(self.generator, "close", None)
-        if close is not None:
-            close()
+        """Let go of the rollout engine. A vLLM engine stays up for the next learner on the
+        same checkpoint and settings (a benchmark's next cell), which pushes its own
+        weights; it stops at exit. The learner can still train afterwards: its next step
+        pushes its weights again."""
+        release = getattr(self.generator, "release", None)
+        if release is not None:
+            release(self.model)
 
     def reset(self, seed: int | None = None) -> None:
         """Back to the initial weights (when ``reset_weights``) and a fresh optimizer."""

