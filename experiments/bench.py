@@ -434,8 +434,9 @@ def _p(p: float) -> str:
 
 def markdown_table(rows: Sequence[Mapping[str, Any]], baseline: str, reference: str) -> str:
     unit = rows[0].get("budget_unit", "steps") if rows else "steps"
+    reach_head = "steps" if unit == "steps" else f"budget ({unit}, mean curve)"
     head = (
-        f"| strategy | seeds | final acc. (95% CI) | IQM | AUC | {unit} to {baseline} | tokens to {baseline} | "
+        f"| strategy | seeds | final acc. (95% CI) | IQM | AUC | {reach_head} to {baseline} | tokens to {baseline} | "
         f"Δ vs {baseline}, paired (95% CI; p) | Δ vs {reference}, paired (95% CI; p) | rollouts | tokens | unique ex. |"
     )
     lines = [head, "|" + "|".join(["---"] * 12) + "|"]
@@ -512,8 +513,11 @@ def write_report(p: BenchPlan, cells: Mapping[str, Sequence[Mapping[str, Any]]],
             steps, {n: np.array([curve(c)[1] for c in cs]) for n, cs in cells.items()}, p.out / "curves.png",
             title=f"{cfg.name}: held-out accuracy",
         ))
+        # Under a rollout or token budget runs make different numbers of updates: the
+        # heatmap shows the updates every run of a strategy made.
         figures["arms"] = str(plotting.arm_heatmaps(
-            {n: np.array([c["arm_counts"] for c in cs]) for n, cs in cells.items()}, p.out / "arms.png"
+            {n: np.array([c["arm_counts"][: min(len(d["arm_counts"]) for d in cs)] for c in cs])
+             for n, cs in cells.items()}, p.out / "arms.png"
         ))
         figures["final"] = str(plotting.final_accuracy(
             {r["strategy"]: stats.Summary(r["final_mean"], r["final_ci_low"], r["final_ci_high"],

@@ -217,3 +217,5 @@ def test_a_token_budget_ends_runs_when_spent_and_keeps_curves_aligned(h, tmp_pat
     assert rows["uniform"]["budget_unit"] == "tokens"
     table = bench.markdown_table(list(rows.values()), "uniform", "sparft")
     assert "tokens to uniform" in table
+    summary = bench.write_report(p, cells, plots=True)  # runs of unequal length plot too
+    assert set(summary["figures"]) >= {"curves", "arms", "final", "tokens"}

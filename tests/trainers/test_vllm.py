@@ -25,6 +25,7 @@ pytest.importorskip("transformers")
 
 from sparft.trainers import generation  # noqa: E402
 from sparft.trainers.generation import (  # noqa: E402
+    Rollouts,
     SamplingConfig,
     TransformersGenerator,
     VLLMGenerator,
@@ -206,6 +207,20 @@ def test_a_call_larger_than_one_engine_step_is_seeded_the_same(smollm, engine):
     big = short.generate(PROMPTS, n=40, seed=4)
     assert len(big.completion_ids) == 160 and all(len(c) <= 2 for c in big.completion_ids)
     assert short.generate(PROMPTS[:1], n=40, seed=4).completion_ids == big.completion_ids[:40]
+    # the rows prefilled in the engine's second step are computed right, too
+    rows = slice(-4, None)
+    tail = Rollouts(
+        prompt_ids=big.prompt_ids[rows],
+        completion_ids=big.completion_ids[rows],
+        texts=big.texts[rows],
+        n=1,
+        logprobs=big.logprobs[rows],
+    )
+    errors = [
+        (torch.tensor(e, dtype=torch.float64) - h.double()).abs().max().item()
+        for e, h in zip(tail.logprobs, hf_logps(smollm.model, tail, TEMPERATURE))
+    ]
+    assert max(errors) < 1e-3, errors
 
 
 @pytest.mark.slow
