@@ -10,16 +10,18 @@ seed 0) x G samples, temperature 1, at most T new tokens, as one GRPO step sampl
   made by ``make_generator`` from the fp32 policy (weights pushed into the engine, as
   in training), eager mode unless ``--compiled``.
 
-Figures: generated tokens per second (median over ``--repeats`` timed calls after one
-warm-up call), engine start-up seconds (``vllm.LLM`` construction; the first weight
+Figures: generated tokens per second (median over ``--repeats`` timed calls after a
+small warm-up call), engine start-up seconds (``vllm.LLM`` construction; the first weight
 push apart), seconds per weight push, and resident memory before the engine, after its
 start, after ``--cycles`` push + generate rounds (growth per round) and after ``close``.
 The machine's load changes while this runs, so every vLLM call is paired with an
 ``hf-fp32`` call right after it, and the ratio against ``hf-fp32`` is the median of
-those paired ratios (goal: ``vllm-bf16`` >= 4x).
+those paired ratios (goal: ``vllm-bf16`` >= 4x). On a machine shared with other jobs,
+``--threads 1`` avoids OpenMP's stall when one of its two threads is descheduled
+(measured here under load: 2 threads 3 tok/s, 1 thread 28 tok/s for the same HF call).
 
     .venv/bin/python benchmarks/rollout_speed.py [--prompts 16] [--samples 8] [--tokens 32]
-        [--repeats 3] [--cycles 5] [--kv-cache-gib 1] [--compiled] [--json OUT]
+        [--repeats 3] [--cycles 5] [--kv-cache-gib 1] [--compiled] [--threads N] [--json OUT]
 """
 
 from __future__ import annotations
@@ -62,11 +64,16 @@ def main() -> None:
     parser.add_argument(
         "--compiled", action="store_true", help="also vllm-bf16 compiled (start-up ~1 min)"
     )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="torch threads (0 = torch's default)"
+    )
     parser.add_argument("--json", default=None, help="write the figures here")
     args = parser.parse_args()
 
     import torch
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     from sparft.curricula.sources import load_source
     from sparft.trainers.generation import (
         SamplingConfig,
@@ -94,7 +101,7 @@ def main() -> None:
     seed = iter(range(10**6))
 
     for name, gen in hf.items():
-        gen.generate(prompts, n=args.samples, seed=next(seed))  # warm-up
+        gen.generate(prompts[:2], n=2, seed=next(seed))  # warm-up
         calls[name] = []
     for _ in range(args.repeats):  # fp32, bf16, fp32, ...: paired under the same load
         for name, gen in hf.items():
@@ -121,7 +128,7 @@ def main() -> None:
         )
         _ = gen.llm  # start (then push the in-memory weights, as in training)
         rss1 = rss_mb()
-        gen.generate(prompts, n=args.samples, seed=next(seed))  # warm-up
+        gen.generate(prompts[:2], n=2, seed=next(seed))  # warm-up
         calls[name], paired[name] = [], []
         for _ in range(args.repeats):
             ours = timed_call(name, gen, prompts, args, next(seed))
