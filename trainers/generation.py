@@ -345,6 +345,40 @@ class _ExpectedReloadWarnings:
         )
 
 
+def _forget_reload_state(model: Any) -> None:
+    """Drop vLLM's per-layer weight-reload records of ``model`` (run inside the engine).
+
+    vLLM 0.32 keeps them in a module-level ``WeakKeyDictionary`` keyed by layer, but a
+    record holds the layer's tensors, whose weight loaders are bound to the layer: the
+    key stays reachable through its own value, so the layers of a closed engine (and on
+    the CPU build their packed weight copies) were never freed after a weight push.
+    """
+    from vllm.model_executor.model_loader.reload import layerwise
+
+    for module in model.modules():
+        layerwise.LAYERWISE_INFO.pop(module, None)
+
+
+def _unpin_import_frames() -> None:
+    """Drop the tracebacks of exceptions that vLLM's modules keep as globals.
+
+    vLLM 0.32 keeps the error of an optional import that failed (``torchcodec``, in
+    ``vllm.multimodal.media.audio``) in a module global; its traceback holds every frame
+    that was on the stack at that first import, and each frame its locals. When the
+    import happened under a call that held the engine, a closed engine was never freed
+    (measured: ~1 GB kept per closed engine). The exceptions stay; their frames go.
+    """
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("vllm") or module is None:
+            continue
+        for value in list(vars(module).values()):
+            seen: set[int] = set()
+            while isinstance(value, BaseException) and id(value) not in seen:
+                seen.add(id(value))
+                value.__traceback__ = None
+                value = value.__cause__ or value.__context__
+
+
 def _max_positions(path: str) -> int | None:
     import json
     from pathlib import Path
@@ -423,6 +457,7 @@ class _Engine:
             else:
                 os.environ["VLLM_ENABLE_V1_MULTIPROCESSING"] = previous
         self.start_seconds = time.perf_counter() - t0
+        _unpin_import_frames()
         reload_logger = logging.getLogger("vllm.model_executor.model_loader.reload.layerwise")
         if not any(isinstance(f, _ExpectedReloadWarnings) for f in reload_logger.filters):
             reload_logger.addFilter(_ExpectedReloadWarnings())
@@ -468,10 +503,13 @@ class _Engine:
         if llm is None:
             return
         with contextlib.suppress(Exception):
+            llm.apply_model(_forget_reload_state)
+        with contextlib.suppress(Exception):
             # In-process client -> EngineCore.shutdown: executor, scheduler, gc.unfreeze,
             # destroy_model_parallel / destroy_distributed_environment, cache release.
             llm.llm_engine.engine_core.shutdown()
         del llm
+        _unpin_import_frames()  # modules first imported since the start, e.g. by generate
         gc.collect()
 
 

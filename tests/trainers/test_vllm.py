@@ -105,9 +105,20 @@ def smollm():
 def engine(smollm):
     config = SamplingConfig(max_new_tokens=TOKENS, temperature=TEMPERATURE, backend="vllm")
     gen = make_generator(smollm, config)
-    assert isinstance(gen, VLLMGenerator) and not gen.started  # lazy
+    assert isinstance(gen, VLLMGenerator)
     yield gen
     gen.close()
+
+
+def test_the_engine_starts_on_first_use_not_on_construction(smollm):
+    # Settings no other test uses: a fresh entry of the process's engine pool (an engine
+    # of the shared settings may already be up, started by an earlier test's learner).
+    config = SamplingConfig(max_new_tokens=TOKENS, temperature=TEMPERATURE, backend="vllm")
+    gen = VLLMGenerator(smollm.path, smollm.tokenizer, config, seed=424242)
+    gen.load_weights(smollm.model)  # remembered, pushed once the engine starts
+    assert not gen.started and gen.start_seconds == 0.0
+    gen.release(smollm.model)
+    assert gen._engine.model is None
 
 
 @pytest.fixture(scope="module")
@@ -336,3 +347,20 @@ def test_ctrl_c_during_generate_ends_the_process(smollm):
     )
     assert "generating" in proc.stdout and "not interrupted" not in proc.stdout, proc.stderr[-3000:]
     assert proc.returncode != 0 and "KeyboardInterrupt" in proc.stderr
+
+
+@pytest.mark.slow
+def test_a_closed_engine_gives_its_memory_back(smollm, engine):
+    # vLLM 0.32 kept a closed engine alive twice over: its per-layer reload records (a
+    # WeakKeyDictionary whose values hold their keys) and an import-time traceback that
+    # pinned the frames, and locals, of whatever call first imported its audio module.
+    import gc
+    import weakref
+
+    engine.load_weights(smollm.model)
+    engine.generate(PROMPTS[:1])
+    llm = weakref.ref(engine.llm)
+    head = weakref.ref(engine.llm.apply_model(lambda model: model.lm_head)[0])
+    engine.close()
+    gc.collect()
+    assert llm() is None and head() is None
