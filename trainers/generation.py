@@ -30,7 +30,7 @@ import logging
 import os
 import sys
 import weakref
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,6 +45,8 @@ __all__ = [
     "TransformersGenerator",
     "VLLMGenerator",
     "make_generator",
+    "policy_weights",
+    "reload_weights",
     "resolve_backend",
     "vllm_available",
 ]
@@ -271,7 +273,7 @@ def _global_state_kept(cuda: bool) -> Iterator[None]:
             set_threads(threads)
 
 
-def _policy_weights(model: Any, dtype: Any = None) -> Iterator[tuple[str, Any]]:
+def policy_weights(model: Any, dtype: Any = None) -> Iterator[tuple[str, Any]]:
     """The policy's parameters under their Hugging Face names, for a vLLM weight load.
 
     Tied weights appear once (``named_parameters`` drops the alias; vLLM ties
@@ -329,6 +331,27 @@ def _repack_lm_head(model: Any) -> int:
             dispatch_cpu_unquantized_gemm(module, remove_weight=False)
             count += 1
     return count
+
+
+def reload_weights(llm: Any, weights: Iterable[tuple[str, Any]]) -> None:
+    """Load ``(hf_name, tensor)`` pairs into a running in-process ``vllm.LLM``, CPU build included.
+
+    Through vLLM's in-place reload (``collective_rpc("reload_weights")``), which
+    reprocesses each layer as a fresh load would -- on the CPU build that re-packs the
+    linear layers, whose ``weight`` is left empty once packed, so the per-parameter
+    ``model.load_weights`` route fails there. A tied ``lm_head`` is then re-packed
+    (:func:`_repack_lm_head`) and the prefix cache dropped (its keys and values were
+    computed with the old weights). The caller's random-number state is kept. Tensors
+    should already have the engine's dtype (:func:`policy_weights` casts).
+    """
+    import torch
+    from vllm.platforms import current_platform
+
+    with _global_state_kept(cuda=torch.cuda.is_available()):
+        llm.collective_rpc("reload_weights", kwargs={"weights_iterator": weights})
+        if current_platform.is_cpu():
+            llm.apply_model(_repack_lm_head)
+    llm.reset_prefix_cache()
 
 
 class _ExpectedReloadWarnings:
@@ -471,16 +494,7 @@ class _Engine:
             self.push(model)
 
     def push(self, model: Any) -> None:
-        import torch
-
-        with _global_state_kept(cuda=torch.cuda.is_available()):
-            self.llm.collective_rpc(
-                "reload_weights", kwargs={"weights_iterator": _policy_weights(model, self.dtype)}
-            )
-            if self.is_cpu:
-                self.llm.apply_model(_repack_lm_head)
-        # Cached prefixes hold keys and values computed with the old weights.
-        self.llm.reset_prefix_cache()
+        reload_weights(self.llm, policy_weights(model, self.dtype))
 
     def abort_unfinished(self) -> None:
         """Drop every request still in the engine (an interrupted call's), so that the

@@ -74,6 +74,36 @@ def examples_dataset(examples: Mapping[str, Example]) -> Any:
     return Dataset.from_list([_row(e) for e in examples.values()])
 
 
+def _sync_weights_through_reload(trainer: GRPOTrainer) -> None:
+    """Make TRL's colocated vLLM take the policy's weights on vLLM's CPU build too.
+
+    TRL's colocate sync hands each parameter to ``model_runner.model.load_weights``.
+    The CPU build's linear layers pack their weights for oneDNN at load time and leave
+    ``weight`` empty, so that call fails there (and a tied ``lm_head`` would keep its
+    packed copy of the old embeddings anyway). The smallest change that works: replace
+    this one engine's ``sync_weights`` with vLLM's in-place reload of the same weights
+    (:func:`~sparft.trainers.generation.reload_weights`, which re-packs), keeping
+    TRL's own step bookkeeping around it. Only on the CPU build: on a GPU TRL's route
+    is kept as it is. Sleep mode, tensor parallelism and FSDP / ZeRO-3 sharding are
+    GPU features this path does not need (it reads the unwrapped model's parameters).
+    """
+    from vllm.platforms import current_platform
+
+    if not current_platform.is_cpu():
+        return
+    from sparft.trainers.generation import policy_weights, reload_weights
+
+    generation = trainer.vllm_generation
+    llm = generation.llm
+    dtype = llm.llm_engine.model_config.dtype
+
+    def sync_weights() -> None:
+        model = trainer.accelerator.unwrap_model(trainer.model)
+        reload_weights(llm, policy_weights(model, dtype))
+
+    generation.sync_weights = sync_weights
+
+
 class CurriculumGRPOTrainer(GRPOTrainer):
     """``GRPOTrainer`` driven by a :class:`CurriculumFeed`.
 
@@ -110,6 +140,8 @@ class CurriculumGRPOTrainer(GRPOTrainer):
                 "make per_device_train_batch_size * processes * steps_per_generation equal to that"
             )
         self._round: Any = None
+        if getattr(self, "use_vllm", False) and self.vllm_mode == "colocate":
+            _sync_weights_through_reload(self)
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         if not self.model.training:  # evaluation keeps its own data
