@@ -10,13 +10,12 @@ or a ``"package.module:Class"`` path; ``register`` adds a class.
 ``spec(name)`` says what an algorithm is (its hyperparameter dataclass
 ``spec(name).Params`` with defaults and help, its reward range) and
 ``describe()`` gives the same for every algorithm as JSON-able data.
-``make_vector(name, n_arms, n_runs, seed=None, **params)`` runs ``n_runs``
-independent copies with ``(n_runs, K)`` arrays (``sparft.bandits.vector``).
 
 Every algorithm keeps the ``Bandit`` contract: ``select()``,
 ``update(arm, reward)``, ``probabilities()`` (None where it has none),
 ``values()``, ``reset()``, ``state_dict()``/``load_state_dict()``; rewards
-outside the algorithm's ``reward_range`` raise ``ValueError``.
+outside the algorithm's ``reward_range`` raise ``ValueError``. Each bandit draws
+from its own ``numpy.random.Generator`` (``bandit.rng``), made from ``seed``.
 """
 
 from __future__ import annotations
@@ -45,7 +44,6 @@ from sparft.bandits._thompson_beta import ThompsonBeta, ThompsonBetaParams
 from sparft.bandits._thompson_gaussian import ThompsonGaussian, ThompsonGaussianParams
 from sparft.bandits._ucb1 import UCB1, UCB1Params
 from sparft.bandits._uniform import Uniform, UniformParams
-from sparft.bandits.vector import VectorBandit
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -78,12 +76,10 @@ __all__ = [
     "UCB1Params",
     "Uniform",
     "UniformParams",
-    "VectorBandit",
     "available",
     "describe",
     "hp",
     "make",
-    "make_vector",
     "params_class",
     "register",
     "resolve",
@@ -99,14 +95,6 @@ def make(name: str | type[Bandit], n_arms: int, seed: Any = None, **params: Any)
     (``spec(name).Params``). Unknown names and bad hyperparameters raise ``ValueError``.
     """
     return resolve(name)(n_arms, seed, **params)
-
-
-def make_vector(name: str | type[Bandit], n_arms: int, n_runs: int, seed: Any = None,
-                **params: Any):
-    """``n_runs`` independent copies of ``name`` advanced together (``sparft.bandits.vector``)."""
-    from sparft.bandits import vector
-
-    return vector.make(name, n_arms, n_runs, seed, **params)
 
 
 def params_class(name: str | type[Bandit]) -> type[Hyperparameters]:

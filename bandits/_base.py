@@ -1,11 +1,12 @@
 """The contract every bandit keeps, and the hyperparameter dataclass it is built from.
 
-``Bandit`` is the readable per-step reference: ``select() -> arm``,
+``Bandit`` is the per-step contract: ``select() -> arm``,
 ``update(arm, reward)``, ``probabilities()``, ``values()``, ``reset()``,
 ``state_dict()`` / ``load_state_dict()``. Subclasses hold their statistics in
-the attributes named by ``_state_fields``; the base class turns those into
-plain JSON-able data (and back), together with the random streams' states,
-so that a run stopped mid-way continues with identical draws.
+the attributes named by ``_state_fields`` and draw from ``self.rng``, one
+``numpy.random.Generator``; the base class turns the statistics into plain
+JSON-able data (and back), together with the generator's state, so that a run
+stopped mid-way continues with identical draws.
 
 ``Hyperparameters`` is the base of each algorithm's frozen dataclass: fields are
 declared with ``hp(default, help, low=, high=, log=)`` (the one-line help and a
@@ -29,8 +30,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sparft.bandits import _rng
-
 __all__ = ["REAL_REWARDS", "UNIT_REWARDS", "Bandit", "Hyperparameters", "hp"]
 
 #: Rewards in [0, 1]: what the bounded-reward analyses (UCB, KL-UCB, EXP3, Beta) assume.
@@ -39,7 +38,8 @@ UNIT_REWARDS = (0.0, 1.0)
 #: millions of steps; rescale rewards that are larger.
 REAL_REWARDS = (-1e12, 1e12)
 
-FORMAT_VERSION = 1
+# 2: the random state is one numpy Generator's (format 1 held several prefetched streams).
+FORMAT_VERSION = 2
 
 
 def hp(default: Any, help: str, *, low: float | None = None, high: float | None = None,
@@ -191,93 +191,52 @@ def _from_json(name: str, saved: Any, current: Any) -> Any:
     return saved
 
 
-class _Hooks:
-    """What ``Bandit`` and the vectorised ``VectorBandit`` share: the hooks a subclass
-    may override (with their defaults) and the (de)serialisation of its statistics."""
-
-    _state_fields: ClassVar[tuple[str, ...]] = ()
-
-    def _select_layout(self) -> tuple[tuple[str, int], ...]:
-        """Variates read by each ``select``: ``(kind, width)`` entries."""
-        return ()
-
-    def _update_layout(self) -> tuple[tuple[str, int], ...]:
-        """Variates read by each ``update``."""
-        return ()
-
-    def _prepare_select(self, *raw: np.ndarray) -> tuple[np.ndarray, ...]:
-        """Per-block precomputation on the select draws (default: none)."""
-        return raw
-
-    def _prepare_update(self, *raw: np.ndarray) -> tuple:
-        """Per-block precomputation on the update draws (default: none)."""
-        return raw
-
-    def _reset_stats(self) -> None:
-        raise NotImplementedError
-
-    def _after_load(self) -> None:
-        """Rebuild caches derived from the loaded statistics."""
-
-    def _stats_state(self) -> dict:
-        return {k: _to_json(getattr(self, k)) for k in self._state_fields}
-
-    def _draws_state(self) -> dict:
-        return {"select": self._draws.state() if self._draws else None,
-                "update": self._update_draws.state() if self._update_draws else None}
-
-    def _read_stats(self, state: Mapping[str, Any]) -> dict:
-        """``state``'s statistics, checked and converted (nothing is set yet)."""
-        stats = state["stats"]
-        missing = set(self._state_fields) - set(stats)
-        if missing:
-            raise ValueError(f"state_dict lacks the fields {sorted(missing)}")
-        return {k: _from_json(k, stats[k], getattr(self, k)) for k in self._state_fields}
-
-    def _load_draws(self, rng: Mapping[str, Any]) -> None:
-        if self._draws:
-            self._draws.load(rng["select"])
-        if self._update_draws:
-            self._update_draws.load(rng["update"])
-
-    def _set_stats(self, loaded: dict, state: Mapping[str, Any]) -> None:
-        for k, v in loaded.items():
-            setattr(self, k, v)
-        self.t = int(state["t"])
-        self._after_load()
+def make_generator(seed: Any) -> np.random.Generator:
+    """The bandit's generator from ``seed``: None (fresh entropy), a non-negative int, a
+    ``SeedSequence``, or a ``Generator`` (which is advanced: its next draws seed the bandit,
+    so the bandit never shares the caller's stream)."""
+    if isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed.integers(0, 2**63, size=4).tolist())
+    if seed is None or isinstance(seed, np.random.SeedSequence):
+        return np.random.default_rng(seed)
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool | np.bool_):
+        if seed < 0:
+            raise ValueError(f"seed must be a non-negative int, got {seed}")
+        return np.random.default_rng(int(seed))
+    raise ValueError(
+        f"seed must be None, a non-negative int, a numpy SeedSequence or Generator; got {seed!r}"
+    )
 
 
-class Bandit(_Hooks):
-    """Base class of the per-step bandits (one run, one arm per ``select``).
+class Bandit:
+    """Base class of the bandits (one run, one arm per ``select``).
 
     Subclasses set ``Params`` (the hyperparameter dataclass), ``reward_range``,
-    ``_state_fields`` (attributes holding the learned statistics), the draw
-    layouts they read each ``select``/``update`` and implement ``_reset_stats``,
-    ``select``, ``update`` and ``values`` (and ``probabilities`` where the
-    algorithm has a selection distribution). The first line of a subclass's
-    docstring is its one-line description.
+    ``_state_fields`` (attributes holding the learned statistics) and implement
+    ``_reset_stats``, ``select``, ``update`` and ``values`` (and ``probabilities``
+    where the algorithm has a selection distribution; ``_after_load`` where caches
+    derive from the statistics). The first line of a subclass's docstring is its
+    one-line description.
 
-    Randomness comes only from the seed: ``_select_layout``/``_update_layout``
-    declare the variates each call reads (drawn ahead in blocks, see
-    ``_rng.Draws``) and ``_spare`` serves occasional draws, so a vectorised
-    form that reads the same variates reproduces each run exactly.
+    Randomness comes only from the seed: ``self.rng`` is a plain
+    ``numpy.random.Generator`` made from it, and every draw is taken from it
+    directly. Its state is part of ``state_dict``.
     """
 
     name: ClassVar[str] = ""
     Params: ClassVar[type[Hyperparameters]] = NoHyperparameters
     reward_range: ClassVar[tuple[float, float]] = UNIT_REWARDS
     has_probabilities: ClassVar[bool] = False
-    #: The vectorised form (a ``sparft.bandits.vector.VectorBandit``), if any.
-    Vector: ClassVar[type | None] = None
+    _state_fields: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, n_arms: int, seed: Any = None, **params: Any):
         self.n_arms = check_n_arms(n_arms)
         self.params = self.Params.build(self.label(), params)
-        self._seed(_rng.seed_sequence(seed))
+        self.rng = make_generator(seed)
         self.t = 0
         self._reset_stats()
 
-    # -- what a subclass provides (the optional hooks are in _Hooks) --------------
+    # -- what a subclass provides -------------------------------------------------
     def select(self) -> int:
         """The arm to play next."""
         raise NotImplementedError
@@ -294,6 +253,12 @@ class Bandit(_Hooks):
         """The distribution the next ``select`` draws from, or None if it has none."""
         return None
 
+    def _reset_stats(self) -> None:
+        raise NotImplementedError
+
+    def _after_load(self) -> None:
+        """Rebuild caches derived from the loaded statistics."""
+
     # -- shared machinery ---------------------------------------------------------
     @classmethod
     def label(cls) -> str:
@@ -304,32 +269,11 @@ class Bandit(_Hooks):
         doc = (cls.__doc__ or "").strip()
         return doc.splitlines()[0].strip() if doc else ""
 
-    def _seed(self, ss: np.random.SeedSequence) -> None:
-        self._draws = self._make_draws(ss, _rng.SELECT, self._select_layout(), self._prepare_select)
-        self._update_draws = self._make_draws(ss, _rng.UPDATE, self._update_layout(),
-                                              self._prepare_update)
-        self._spare_seed = _rng.child(ss, _rng.SPARE)
-        self._spare_gen: np.random.Generator | None = None
-
-    @property
-    def _spare(self) -> np.random.Generator:
-        """A generator for occasional draws (made on first use; most runs need none)."""
-        if self._spare_gen is None:
-            self._spare_gen = _rng.generator(self._spare_seed)
-        return self._spare_gen
-
-    @staticmethod
-    def _make_draws(ss, channel, layout, prepare):
-        if not layout:
-            return None
-        seeds = [[_rng.child(ss, channel, k) for k in range(len(layout))]]
-        return _rng.Draws(seeds, layout, None, prepare)
-
     def reset(self, seed: Any = None) -> None:
-        """Forget everything learned. With ``seed``, also restart the random streams
-        (the bandit then equals a new one made with that seed); without, they go on."""
+        """Forget everything learned. With ``seed``, also restart the generator (the
+        bandit then equals a new one made with that seed); without, it goes on."""
         if seed is not None:
-            self._seed(_rng.seed_sequence(seed))
+            self.rng = make_generator(seed)
         self.t = 0
         self._reset_stats()
 
@@ -354,32 +298,44 @@ class Bandit(_Hooks):
         return arm, r
 
     def state_dict(self) -> dict:
-        """Everything needed to continue this run identically, as plain JSON-able data."""
+        """Everything needed to continue this run identically, as plain JSON-able data
+        (the generator's state is numpy's ``bit_generator.state`` dict)."""
         return {
             "algorithm": self.label(),
             "format": FORMAT_VERSION,
             "n_arms": self.n_arms,
             "params": asdict(self.params),
             "t": self.t,
-            "stats": self._stats_state(),
-            "rng": {**self._draws_state(), "spare": _rng.generator_state(self._spare)},
+            "stats": {k: _to_json(getattr(self, k)) for k in self._state_fields},
+            "rng": self.rng.bit_generator.state,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        """Continue from ``state`` (from ``state_dict`` of the same algorithm and settings)."""
+        """Continue from ``state`` (from ``state_dict`` of the same algorithm and settings).
+        Everything is checked before anything is set, so a bad state changes nothing."""
         check_state_header(state, self.label(), self.n_arms, asdict(self.params))
-        loaded = self._read_stats(state)
-        self._load_draws(state["rng"])
-        _rng.set_generator_state(self._spare, state["rng"]["spare"])
-        self._set_stats(loaded, state)
+        stats = state["stats"]
+        missing = set(self._state_fields) - set(stats)
+        if missing:
+            raise ValueError(f"state_dict lacks the fields {sorted(missing)}")
+        loaded = {k: _from_json(k, stats[k], getattr(self, k)) for k in self._state_fields}
+        bits = type(self.rng.bit_generator)(0)  # seeded: reads no OS entropy
+        try:
+            bits.state = state["rng"]
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"bad generator state in state_dict: {e}") from None
+        for k, v in loaded.items():
+            setattr(self, k, v)
+        self.rng.bit_generator.state = bits.state
+        self.t = int(state["t"])
+        self._after_load()
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in asdict(self.params).items())
         return f"{type(self).__name__}(n_arms={self.n_arms}{', ' if params else ''}{params})"
 
 
-def check_state_header(state: Mapping[str, Any], label: str, n_arms: int, params: dict,
-                       n_runs: int | None = None) -> None:
+def check_state_header(state: Mapping[str, Any], label: str, n_arms: int, params: dict) -> None:
     if not isinstance(state, Mapping) or "algorithm" not in state:
         raise ValueError("not a bandit state_dict (no 'algorithm' key)")
     if state["algorithm"] != label:
@@ -388,8 +344,6 @@ def check_state_header(state: Mapping[str, Any], label: str, n_arms: int, params
         raise ValueError(f"state_dict format {state.get('format')!r} is not {FORMAT_VERSION}")
     if state["n_arms"] != n_arms:
         raise ValueError(f"state_dict has n_arms={state['n_arms']}, this bandit has {n_arms}")
-    if n_runs is not None and state.get("n_runs") != n_runs:
-        raise ValueError(f"state_dict has n_runs={state.get('n_runs')}, this bandit has {n_runs}")
     if dict(state["params"]) != params:
         raise ValueError(
             f"state_dict was saved with hyperparameters {dict(state['params'])}, "

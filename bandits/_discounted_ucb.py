@@ -21,10 +21,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparft.bandits._base import UNIT_REWARDS, Hyperparameters, check_range, hp
-from sparft.bandits._index import IndexPolicy, IndexPolicyVector
+from sparft.bandits._index import IndexPolicy
 from sparft.bandits._registry import register
 
-__all__ = ["DiscountedUCB", "DiscountedUCBParams", "DiscountedUCBVector"]
+__all__ = ["DiscountedUCB", "DiscountedUCBParams"]
 
 
 @dataclass(frozen=True)
@@ -73,31 +73,3 @@ class DiscountedUCB(IndexPolicy):
     def _slot_values(self) -> np.ndarray:
         """Discounted means (0 where the discounted count is 0)."""
         return np.where(self._counts > 0, self._sums / np.where(self._counts > 0, self._counts, 1), 0.0)
-
-
-class DiscountedUCBVector(IndexPolicyVector):
-    Scalar = DiscountedUCB
-    _state_fields = (*IndexPolicyVector._state_fields, "_counts", "_sums", "_total")
-
-    def _reset_index_stats(self) -> None:
-        self._counts = np.zeros((self.n_runs, self.n_arms))
-        self._sums = np.zeros((self.n_runs, self.n_arms))
-        self._total = 0.0  # the same in every run: each run is updated every step
-
-    def _index(self) -> np.ndarray:
-        return _index(self._sums, self._counts, math.log(self._total), self.params.xi)
-
-    def _record(self, slot, rewards, n) -> None:
-        g = self.params.discount
-        self._counts *= g
-        self._sums *= g
-        self._counts[self._rows, slot] += 1.0
-        self._sums[self._rows, slot] += rewards
-        self._total = g * self._total + 1.0
-
-    def _slot_values(self) -> np.ndarray:
-        played = self._counts > 0
-        return np.where(played, self._sums / np.where(played, self._counts, 1), 0.0)
-
-
-DiscountedUCB.Vector = DiscountedUCBVector

@@ -8,8 +8,7 @@ At step ``t`` (updates so far) explore with probability
 
 by playing a uniformly random arm; otherwise play an arm with the largest
 sample mean (arms never played count as ``initial_value``), ties broken
-uniformly at random. Each ``select`` reads two uniforms: one for the coin,
-one for the arm. Rewards: any real number with ``|r| <= 1e12`` (``REAL_REWARDS``).
+uniformly at random. Rewards: any real number with ``|r| <= 1e12`` (``REAL_REWARDS``).
 """
 
 from __future__ import annotations
@@ -20,9 +19,8 @@ import numpy as np
 
 from sparft.bandits._base import REAL_REWARDS, Bandit, Hyperparameters, check_range, hp
 from sparft.bandits._registry import register
-from sparft.bandits.vector import VectorBandit
 
-__all__ = ["EpsilonGreedy", "EpsilonGreedyParams", "EpsilonGreedyVector"]
+__all__ = ["EpsilonGreedy", "EpsilonGreedyParams"]
 
 
 @dataclass(frozen=True)
@@ -55,9 +53,6 @@ class EpsilonGreedy(Bandit):
     has_probabilities = True
     _state_fields = ("_n", "_sums")
 
-    def _select_layout(self):
-        return (("uniform", 2),)
-
     def _reset_stats(self) -> None:
         self._n = np.zeros(self.n_arms, dtype=np.int64)
         self._sums = np.zeros(self.n_arms)
@@ -68,12 +63,10 @@ class EpsilonGreedy(Bandit):
                                self.params.initial_value)
 
     def select(self) -> int:
-        u = self._draws.take()
-        k = self.n_arms
-        if u[0] < _epsilon(self.params, self.t):
-            return min(int(u[1] * k), k - 1)
+        if self.rng.random() < _epsilon(self.params, self.t):
+            return int(self.rng.integers(self.n_arms))
         best = np.flatnonzero(self._means == self._means.max())
-        return int(best[min(int(u[1] * len(best)), len(best) - 1)])
+        return int(best[0]) if len(best) == 1 else int(self.rng.choice(best))
 
     def update(self, arm: int, reward: float) -> None:
         arm, reward = self._check(arm, reward)
@@ -90,50 +83,3 @@ class EpsilonGreedy(Bandit):
     def values(self) -> np.ndarray:
         """Sample mean of each arm (``initial_value`` for arms never played)."""
         return self._means.copy()
-
-
-class EpsilonGreedyVector(VectorBandit):
-    Scalar = EpsilonGreedy
-    _state_fields = ("_n", "_sums")
-
-    def _select_layout(self):
-        return (("uniform", 2),)
-
-    def _reset_stats(self) -> None:
-        self._n = np.zeros((self.n_runs, self.n_arms), dtype=np.int64)
-        self._sums = np.zeros((self.n_runs, self.n_arms))
-        self._after_load()
-
-    def _after_load(self) -> None:
-        self._means = np.where(self._n > 0, self._sums / np.maximum(self._n, 1),
-                               self.params.initial_value)
-
-    def select(self) -> np.ndarray:
-        u = self._draws.take()
-        k = self.n_arms
-        explore = u[:, 0] < _epsilon(self.params, self.t)
-        random_arm = np.minimum((u[:, 1] * k).astype(np.intp), k - 1)
-        best = self._means == self._means.max(axis=1, keepdims=True)
-        m = best.sum(axis=1)
-        pick = np.minimum((u[:, 1] * m).astype(np.intp), m - 1)
-        greedy = (np.cumsum(best, axis=1) > pick[:, None]).argmax(axis=1)
-        return np.where(explore, random_arm, greedy)
-
-    def update(self, arms, rewards) -> None:
-        arms, rewards = self._check(arms, rewards)
-        rows = self._rows
-        self._n[rows, arms] += 1
-        self._sums[rows, arms] += rewards
-        self._means[rows, arms] = self._sums[rows, arms] / self._n[rows, arms]
-        self.t += 1
-
-    def probabilities(self) -> np.ndarray:
-        eps = _epsilon(self.params, self.t)
-        best = self._means == self._means.max(axis=1, keepdims=True)
-        return eps / self.n_arms + (1.0 - eps) * best / best.sum(axis=1, keepdims=True)
-
-    def values(self) -> np.ndarray:
-        return self._means.copy()
-
-
-EpsilonGreedy.Vector = EpsilonGreedyVector

@@ -18,8 +18,7 @@ Log-weights are kept within ``LOG_FLOOR = -700`` of the best (``exp(-700)`` is
 arm the bandit did not choose) keeps finite estimates.
 
 ``LogWeights`` holds what the EXP3 family (``exp3``, ``exp3_ix``, ``exp3_s``)
-shares. Each algorithm writes its rule once, over log-weights of shape ``(K,)``
-(per object) or ``(n_runs, K)`` (vectorised), so both forms run the same code.
+shares: the log-weights, the distribution drawn from and the draw.
 """
 
 from __future__ import annotations
@@ -30,9 +29,8 @@ import numpy as np
 
 from sparft.bandits._base import UNIT_REWARDS, Bandit, Hyperparameters, check_range, hp
 from sparft.bandits._registry import register
-from sparft.bandits.vector import VectorBandit
 
-__all__ = ["EXP3", "EXP3Params", "EXP3Vector", "LOG_FLOOR", "inverse_cdf"]
+__all__ = ["EXP3", "EXP3Params", "LOG_FLOOR", "LogWeights", "inverse_cdf"]
 
 LOG_FLOOR = -700.0
 ETA_MAX = 100.0  # keeps eta * (reward / p) finite for p >= exp(LOG_FLOOR) / K
@@ -56,49 +54,39 @@ def _eta(p, n_arms: int) -> float:
     return p.gamma / n_arms if p.eta is None else p.eta
 
 
-def inverse_cdf(cum: np.ndarray, u) -> np.ndarray | int:
-    """Index drawn by uniform ``u`` from unnormalised cumulative weights (last axis)."""
-    if cum.ndim == 1:
-        return min(int(np.searchsorted(cum, u * cum[-1], side="right")), cum.shape[0] - 1)
-    arms = (cum <= (u * cum[:, -1])[:, None]).sum(axis=1)
-    return np.minimum(arms, cum.shape[1] - 1)
+def inverse_cdf(cum: np.ndarray, u: float) -> int:
+    """Index drawn by the uniform ``u`` from unnormalised cumulative weights ``cum``."""
+    return min(int(np.searchsorted(cum, u * cum[-1], side="right")), cum.shape[0] - 1)
 
 
 def _mixed(logw: np.ndarray, gamma: float) -> np.ndarray:
-    """``(1 - gamma) softmax(logw) + gamma / K`` along the last axis."""
+    """``(1 - gamma) softmax(logw) + gamma / K``."""
     w = np.exp(logw)
-    p = w / w.sum(axis=-1, keepdims=True)
+    p = w / w.sum()
     if gamma == 0.0:  # (1 - 0) * p + 0 is p exactly; skip the two passes
         return p
-    return (1.0 - gamma) * p + gamma / logw.shape[-1]
+    return (1.0 - gamma) * p + gamma / logw.shape[0]
 
 
-def _rebase(logw: np.ndarray, top=None) -> None:
-    """In place: subtract each run's maximum (``top`` if known), floor the rest at LOG_FLOOR."""
-    logw -= logw.max(axis=-1, keepdims=True) if top is None else top
+def _rebase(logw: np.ndarray, top: float | None = None) -> None:
+    """In place: subtract the maximum (``top`` if known), floor the rest at LOG_FLOOR."""
+    logw -= logw.max() if top is None else top
     np.maximum(logw, LOG_FLOOR, out=logw)
 
 
-class LogWeights:
+class LogWeights(Bandit):
     """Log-weights ``_logw``, the distribution ``_p`` drawn from, inverse-CDF selection.
 
-    Mixed into a ``Bandit`` (``_logw`` of shape ``(K,)``, one arm and reward per
-    update) or a ``VectorBandit`` (``(n_runs, K)``, arrays of arms and rewards):
-    ``_at(arms)`` indexes each run's played arm either way. A subclass sets
-    ``_mix`` (the uniform share of ``p``) and its rates in ``_after_load`` and
-    writes ``update`` (which must clear ``_p``) and ``values``.
+    A subclass sets ``_mix`` (the uniform share of ``p``) and its rates in
+    ``_after_load`` and writes ``update`` (which must clear ``_p``) and ``values``.
     """
 
     has_probabilities = True
     _state_fields = ("_logw",)
     _mix = 0.0
 
-    def _select_layout(self):
-        return (("uniform", 1),)
-
     def _reset_stats(self) -> None:
-        runs = getattr(self, "n_runs", None)
-        self._logw = np.zeros(self.n_arms if runs is None else (runs, self.n_arms))
+        self._logw = np.zeros(self.n_arms)
         self._after_load()
 
     def _after_load(self) -> None:
@@ -109,54 +97,35 @@ class LogWeights:
             self._p = _mixed(self._logw, self._mix)
         return self._p
 
-    def _at(self, arms):
-        """Index of each run's played arm in ``_logw``: ``arm``, or ``(rows, arms)``."""
-        return arms if self._logw.ndim == 1 else (self._rows, arms)
-
     def probabilities(self) -> np.ndarray:
         return self._probs().copy()
 
-    def select(self):
-        u = self._draws.take().T[0]  # the one uniform: a float per object, (n_runs,) vectorised
-        return inverse_cdf(np.cumsum(self._probs(), axis=-1), u)
+    def select(self) -> int:
+        return inverse_cdf(np.cumsum(self._probs()), self.rng.random())
 
 
-class _EXP3Rule(LogWeights):
-    """The EXP3 rule above, for one run (``EXP3``) and many (``EXP3Vector``) alike."""
+@register("exp3")
+class EXP3(LogWeights):
+    """EXP3 (Auer et al. 2002) for adversarial rewards in [0, 1]; log-space weights."""
+
+    Params = EXP3Params
+    reward_range = UNIT_REWARDS
 
     def _after_load(self) -> None:
         self._p = None
         self._mix = self.params.gamma
         self._eta = _eta(self.params, self.n_arms)
 
-    def update(self, arms, rewards) -> None:
-        arms, rewards = self._check(arms, rewards)
-        at = self._at(arms)
-        self._logw[at] += self._eta * (rewards / self._probs()[at])
+    def update(self, arm: int, reward: float) -> None:
+        arm, reward = self._check(arm, reward)
+        self._logw[arm] += self._eta * (reward / self._probs()[arm])
         # Keep the maximum at 0 (and the rest above the floor). Only the played arm's
-        # weight moved, so one run needs no scan: it is the new maximum if above 0.
-        if self._logw.ndim > 1:
-            _rebase(self._logw)
-        elif self._logw[at] > 0.0:
-            _rebase(self._logw, self._logw[at])
+        # weight moved, so no scan is needed: it is the new maximum if above 0.
+        if self._logw[arm] > 0.0:
+            _rebase(self._logw, self._logw[arm])
         self._p = None
         self.t += 1
 
     def values(self) -> np.ndarray:
         """Estimated cumulative reward of each arm relative to the best (log-weights / eta)."""
         return self._logw / self._eta
-
-
-@register("exp3")
-class EXP3(_EXP3Rule, Bandit):
-    """EXP3 (Auer et al. 2002) for adversarial rewards in [0, 1]; log-space weights."""
-
-    Params = EXP3Params
-    reward_range = UNIT_REWARDS
-
-
-class EXP3Vector(_EXP3Rule, VectorBandit):
-    Scalar = EXP3
-
-
-EXP3.Vector = EXP3Vector

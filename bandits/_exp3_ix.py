@@ -17,12 +17,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sparft.bandits._base import UNIT_REWARDS, Bandit, Hyperparameters, check_range, hp
+from sparft.bandits._base import UNIT_REWARDS, Hyperparameters, check_range, hp
 from sparft.bandits._exp3 import ETA_MAX, LogWeights, _rebase
 from sparft.bandits._registry import register
-from sparft.bandits.vector import VectorBandit
 
-__all__ = ["EXP3IX", "EXP3IXParams", "EXP3IXVector"]
+__all__ = ["EXP3IX", "EXP3IXParams"]
 
 
 @dataclass(frozen=True)
@@ -36,18 +35,21 @@ class EXP3IXParams(Hyperparameters):
         check_range("gamma", self.gamma, low=0.0)
 
 
-class _EXP3IXRule(LogWeights):
-    """The EXP3-IX rule above, for one run and many alike; ``p`` has no uniform mix."""
+@register("exp3_ix")
+class EXP3IX(LogWeights):
+    """EXP3-IX (Neu 2015): implicit exploration, high-probability regret; rewards in [0, 1]."""
+
+    Params = EXP3IXParams
+    reward_range = UNIT_REWARDS
 
     def _after_load(self) -> None:
-        self._p = None
+        self._p = None  # p has no uniform mix
         p = self.params
         self._gamma = p.eta / 2.0 if p.gamma is None else p.gamma
 
-    def update(self, arms, rewards) -> None:
-        arms, rewards = self._check(arms, rewards)
-        at = self._at(arms)
-        self._logw[at] -= self.params.eta * ((1.0 - rewards) / (self._probs()[at] + self._gamma))
+    def update(self, arm: int, reward: float) -> None:
+        arm, reward = self._check(arm, reward)
+        self._logw[arm] -= self.params.eta * ((1.0 - reward) / (self._probs()[arm] + self._gamma))
         _rebase(self._logw)
         self._p = None
         self.t += 1
@@ -55,18 +57,3 @@ class _EXP3IXRule(LogWeights):
     def values(self) -> np.ndarray:
         """Estimated cumulative reward relative to the best arm (log-weights / eta)."""
         return self._logw / self.params.eta
-
-
-@register("exp3_ix")
-class EXP3IX(_EXP3IXRule, Bandit):
-    """EXP3-IX (Neu 2015): implicit exploration, high-probability regret; rewards in [0, 1]."""
-
-    Params = EXP3IXParams
-    reward_range = UNIT_REWARDS
-
-
-class EXP3IXVector(_EXP3IXRule, VectorBandit):
-    Scalar = EXP3IX
-
-
-EXP3IX.Vector = EXP3IXVector

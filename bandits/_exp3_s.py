@@ -22,12 +22,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sparft.bandits._base import UNIT_REWARDS, Bandit, Hyperparameters, check_range, hp
-from sparft.bandits._exp3 import ETA_MAX, LOG_FLOOR, _EXP3Rule
+from sparft.bandits._base import UNIT_REWARDS, Hyperparameters, check_range, hp
+from sparft.bandits._exp3 import ETA_MAX, EXP3, LOG_FLOOR
 from sparft.bandits._registry import register
-from sparft.bandits.vector import VectorBandit
 
-__all__ = ["EXP3S", "EXP3SParams", "EXP3SVector"]
+__all__ = ["EXP3S", "EXP3SParams"]
 
 _TINY = float(np.exp(LOG_FLOOR))
 
@@ -60,31 +59,20 @@ def _share(x: np.ndarray, alpha: float) -> np.ndarray:
     return w - w.max(axis=-1, keepdims=True)
 
 
-class _EXP3SRule(_EXP3Rule):
-    """EXP3's ``p`` and rates; the update adds the sharing step (one run and many alike)."""
-
-    def update(self, arms, rewards) -> None:
-        arms, rewards = self._check(arms, rewards)
-        at = self._at(arms)
-        p_played = self._probs()[at]
-        self.t += 1
-        alpha = 1.0 / self.t if self.params.alpha is None else self.params.alpha
-        x = self._logw.copy()
-        x[at] += self._eta * (rewards / p_played)
-        self._logw = _share(x, alpha)
-        self._p = None
-
-
 @register("exp3_s")
-class EXP3S(_EXP3SRule, Bandit):
+class EXP3S(EXP3):
     """EXP3.S (Auer et al. 2002; Graves et al. 2017) for switching rewards in [0, 1]."""
 
     Params = EXP3SParams
     reward_range = UNIT_REWARDS
 
-
-class EXP3SVector(_EXP3SRule, VectorBandit):
-    Scalar = EXP3S
-
-
-EXP3S.Vector = EXP3SVector
+    def update(self, arm: int, reward: float) -> None:
+        # EXP3's p and rates; the update adds the sharing step.
+        arm, reward = self._check(arm, reward)
+        p_played = self._probs()[arm]
+        self.t += 1
+        alpha = 1.0 / self.t if self.params.alpha is None else self.params.alpha
+        x = self._logw.copy()
+        x[arm] += self._eta * (reward / p_played)
+        self._logw = _share(x, alpha)
+        self._p = None

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparft.bandits._base import UNIT_REWARDS, Hyperparameters, check_range, hp
-from sparft.bandits._index import IndexPolicy, IndexPolicyVector
+from sparft.bandits._index import IndexPolicy
 from sparft.bandits._registry import register
 
-__all__ = ["KLUCB", "KLUCBParams", "KLUCBVector", "kl_bernoulli", "kl_ucb_index"]
+__all__ = ["KLUCB", "KLUCBParams", "kl_bernoulli", "kl_ucb_index"]
 
 _EPS = 1e-15
 _NEWTON_STEPS = 7
@@ -97,30 +97,3 @@ class KLUCB(IndexPolicy):
 
     def _slot_values(self) -> np.ndarray:
         return self._sums / np.maximum(self._counts, 1.0)
-
-
-class KLUCBVector(IndexPolicyVector):
-    Scalar = KLUCB
-    _state_fields = (*IndexPolicyVector._state_fields, "_sums")
-
-    def _reset_index_stats(self) -> None:
-        self._sums = np.zeros((self.n_runs, self.n_arms))
-
-    def _after_load(self) -> None:
-        super()._after_load()
-        self._counts = self._n.astype(float)
-
-    def _index(self) -> np.ndarray:
-        # Runs with untried arms are masked by the caller; max(n, 1) keeps them finite.
-        counts = np.maximum(self._counts, 1.0)
-        return kl_ucb_index(self._sums / counts, counts, _log_term(self.t, self.params.c))
-
-    def _record(self, slot, rewards, n) -> None:
-        self._sums[self._rows, slot] += rewards
-        self._counts[self._rows, slot] = n
-
-    def _slot_values(self) -> np.ndarray:
-        return self._sums / np.maximum(self._counts, 1.0)
-
-
-KLUCB.Vector = KLUCBVector

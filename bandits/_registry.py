@@ -130,7 +130,6 @@ class BanditSpec:
     summary: str
     reward_range: tuple[float, float]
     has_probabilities: bool
-    vectorised: bool
 
     @property
     def Params(self) -> type[Hyperparameters]:  # noqa: N802 - mirrors the class attribute
@@ -144,7 +143,6 @@ class BanditSpec:
             "summary": self.summary,
             "reward_range": list(self.reward_range),
             "has_probabilities": self.has_probabilities,
-            "vectorised": self.vectorised,
             "hyperparameters": self.cls.Params.describe(),
         }
 
@@ -158,5 +156,4 @@ def spec(name: str | type[Bandit]) -> BanditSpec:
         summary=cls.summary(),
         reward_range=tuple(cls.reward_range),
         has_probabilities=bool(cls.has_probabilities),
-        vectorised=cls.Vector is not None,
     )

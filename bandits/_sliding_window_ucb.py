@@ -19,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparft.bandits._base import UNIT_REWARDS, Hyperparameters, check_range, hp
-from sparft.bandits._index import IndexPolicy, IndexPolicyVector
+from sparft.bandits._index import IndexPolicy
 from sparft.bandits._registry import register
 
-__all__ = ["SlidingWindowUCB", "SlidingWindowUCBParams", "SlidingWindowUCBVector"]
+__all__ = ["SlidingWindowUCB", "SlidingWindowUCBParams"]
 
 
 @dataclass(frozen=True)
@@ -79,40 +79,3 @@ class SlidingWindowUCB(IndexPolicy):
     def _slot_values(self) -> np.ndarray:
         """Means over the window (0 for arms without a play in it)."""
         return self._win_sums / np.maximum(self._win_n, 1)
-
-
-class SlidingWindowUCBVector(IndexPolicyVector):
-    Scalar = SlidingWindowUCB
-    _state_fields = (*IndexPolicyVector._state_fields, "_win_n", "_win_sums", "_hist_slot",
-                     "_hist_reward")
-
-    def _reset_index_stats(self) -> None:
-        shape = (self.n_runs, self.n_arms)
-        self._win_n = np.zeros(shape, dtype=np.int64)
-        self._win_sums = np.zeros(shape)
-        self._hist_slot = np.zeros((self.n_runs, self.params.window), dtype=np.int64)
-        self._hist_reward = np.zeros((self.n_runs, self.params.window))
-
-    def _index(self) -> np.ndarray:
-        log_t = math.log(min(self.t, self.params.window))
-        return _index(self._win_sums, self._win_n, log_t, self.params.xi)
-
-    def _record(self, slot, rewards, n) -> None:
-        rows = self._rows
-        pos = (self.t - 1) % self.params.window
-        if self.t > self.params.window:
-            old = self._hist_slot[:, pos]
-            self._win_n[rows, old] -= 1
-            self._win_sums[rows, old] -= self._hist_reward[:, pos]
-            empty = self._win_n[rows, old] == 0
-            self._win_sums[rows[empty], old[empty]] = 0.0
-        self._hist_slot[:, pos] = slot
-        self._hist_reward[:, pos] = rewards
-        self._win_n[rows, slot] += 1
-        self._win_sums[rows, slot] += rewards
-
-    def _slot_values(self) -> np.ndarray:
-        return self._win_sums / np.maximum(self._win_n, 1)
-
-
-SlidingWindowUCB.Vector = SlidingWindowUCBVector

@@ -19,9 +19,8 @@ import numpy as np
 
 from sparft.bandits._base import REAL_REWARDS, Bandit, Hyperparameters, check_range, hp
 from sparft.bandits._registry import register
-from sparft.bandits.vector import VectorBandit
 
-__all__ = ["Softmax", "SoftmaxParams", "SoftmaxVector"]
+__all__ = ["Softmax", "SoftmaxParams"]
 
 
 @dataclass(frozen=True)
@@ -47,9 +46,6 @@ class Softmax(Bandit):
     has_probabilities = True
     _state_fields = ("_n", "_q")
 
-    def _select_layout(self):
-        return (("uniform", 1),)
-
     def _reset_stats(self) -> None:
         self._n = np.zeros(self.n_arms, dtype=np.int64)
         self._q = np.full(self.n_arms, self.params.initial_value)
@@ -59,7 +55,7 @@ class Softmax(Bandit):
         return np.exp((self._q - self._q.max()) / self.params.temperature)
 
     def select(self) -> int:
-        u = self._draws.take()[0]
+        u = self.rng.random()
         cum = np.cumsum(self._weights())
         return min(int(np.searchsorted(cum, u * cum[-1], side="right")), self.n_arms - 1)
 
@@ -79,44 +75,3 @@ class Softmax(Bandit):
     def values(self) -> np.ndarray:
         """The estimates Q (sample means or TD(0) averages)."""
         return self._q.copy()
-
-
-class SoftmaxVector(VectorBandit):
-    Scalar = Softmax
-    _state_fields = ("_n", "_q")
-
-    def _select_layout(self):
-        return (("uniform", 1),)
-
-    def _reset_stats(self) -> None:
-        self._n = np.zeros((self.n_runs, self.n_arms), dtype=np.int64)
-        self._q = np.full((self.n_runs, self.n_arms), self.params.initial_value)
-
-    def _weights(self) -> np.ndarray:
-        return np.exp((self._q - self._q.max(axis=1, keepdims=True)) / self.params.temperature)
-
-    def select(self) -> np.ndarray:
-        u = self._draws.take()[:, 0]
-        cum = np.cumsum(self._weights(), axis=1)
-        arms = (cum <= (u * cum[:, -1])[:, None]).sum(axis=1)
-        return np.minimum(arms, self.n_arms - 1)
-
-    def update(self, arms, rewards) -> None:
-        arms, rewards = self._check(arms, rewards)
-        rows = self._rows
-        n = self._n[rows, arms] + 1
-        self._n[rows, arms] = n
-        alpha = self.params.step_size
-        step = 1.0 / n if alpha is None else alpha
-        self._q[rows, arms] = (1.0 - step) * self._q[rows, arms] + step * rewards
-        self.t += 1
-
-    def probabilities(self) -> np.ndarray:
-        w = self._weights()
-        return w / w.sum(axis=1, keepdims=True)
-
-    def values(self) -> np.ndarray:
-        return self._q.copy()
-
-
-Softmax.Vector = SoftmaxVector

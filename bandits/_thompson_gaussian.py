@@ -26,9 +26,8 @@ import numpy as np
 
 from sparft.bandits._base import REAL_REWARDS, Bandit, Hyperparameters, check_range, hp
 from sparft.bandits._registry import register
-from sparft.bandits.vector import VectorBandit
 
-__all__ = ["ThompsonGaussian", "ThompsonGaussianParams", "ThompsonGaussianVector"]
+__all__ = ["ThompsonGaussian", "ThompsonGaussianParams"]
 
 
 @dataclass(frozen=True)
@@ -61,9 +60,6 @@ class ThompsonGaussian(Bandit):
     reward_range = REAL_REWARDS
     _state_fields = ("_counts", "_sums")
 
-    def _select_layout(self):
-        return (("normal", self.n_arms),)
-
     def _reset_stats(self) -> None:
         self._counts = np.zeros(self.n_arms)
         self._sums = np.zeros(self.n_arms)
@@ -73,7 +69,7 @@ class ThompsonGaussian(Bandit):
         self._mean, self._sd = _posterior(self.params, self._counts, self._sums)
 
     def select(self) -> int:
-        theta = self._sd * self._draws.take()
+        theta = self._sd * self.rng.standard_normal(self.n_arms)
         theta += self._mean
         return int(theta.argmax())
 
@@ -100,50 +96,3 @@ class ThompsonGaussian(Bandit):
     def values(self) -> np.ndarray:
         """Posterior means."""
         return self._mean.copy()
-
-
-class ThompsonGaussianVector(VectorBandit):
-    Scalar = ThompsonGaussian
-    _state_fields = ("_counts", "_sums")
-
-    def _select_layout(self):
-        return (("normal", self.n_arms),)
-
-    def _reset_stats(self) -> None:
-        self._counts = np.zeros((self.n_runs, self.n_arms))
-        self._sums = np.zeros((self.n_runs, self.n_arms))
-        self._after_load()
-
-    def _after_load(self) -> None:
-        self._mean, self._sd = _posterior(self.params, self._counts, self._sums)
-
-    def select(self) -> np.ndarray:
-        theta = self._sd * self._draws.take()
-        theta += self._mean
-        return theta.argmax(axis=1)
-
-    def update(self, arms, rewards) -> None:
-        arms, rewards = self._check(arms, rewards)
-        p = self.params
-        rows = self._rows
-        if p.discount < 1.0:
-            self._counts *= p.discount
-            self._sums *= p.discount
-            self._counts[rows, arms] += 1.0
-            self._sums[rows, arms] += rewards
-            self._after_load()
-        else:
-            n = self._counts[rows, arms] + 1.0
-            s = self._sums[rows, arms] + rewards
-            self._counts[rows, arms] = n
-            self._sums[rows, arms] = s
-            weight = p.prior_count + n
-            self._mean[rows, arms] = (p.prior_count * p.prior_mean + s) / weight
-            self._sd[rows, arms] = p.sigma / np.sqrt(weight)
-        self.t += 1
-
-    def values(self) -> np.ndarray:
-        return self._mean.copy()
-
-
-ThompsonGaussian.Vector = ThompsonGaussianVector

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sparft.bandits._base import UNIT_REWARDS, Hyperparameters, check_range, hp
-from sparft.bandits._index import IndexPolicy, IndexPolicyVector
+from sparft.bandits._index import IndexPolicy
 from sparft.bandits._registry import register
 
-__all__ = ["UCB1", "UCB1Params", "UCB1Vector"]
+__all__ = ["UCB1", "UCB1Params"]
 
 
 @dataclass(frozen=True)
@@ -64,36 +64,3 @@ class UCB1(IndexPolicy):
 
     def _slot_values(self) -> np.ndarray:
         return self._mean.copy()
-
-
-class UCB1Vector(IndexPolicyVector):
-    Scalar = UCB1
-    _state_fields = (*IndexPolicyVector._state_fields, "_sums")
-
-    def _reset_index_stats(self) -> None:
-        self._sums = np.zeros((self.n_runs, self.n_arms))
-
-    def _after_load(self) -> None:
-        super()._after_load()
-        n = self._n
-        safe = np.maximum(n, 1)
-        self._mean = np.where(n > 0, self._sums / safe, 0.0)
-        self._inv_sqrt_n = np.where(n > 0, 1.0 / np.sqrt(safe), 0.0)
-
-    def _index(self) -> np.ndarray:
-        idx = self._inv_sqrt_n * (self.params.c * math.sqrt(math.log(self.t)))
-        idx += self._mean
-        return idx
-
-    def _record(self, slot, rewards, n) -> None:
-        rows = self._rows
-        s = self._sums[rows, slot] + rewards
-        self._sums[rows, slot] = s
-        self._mean[rows, slot] = s / n
-        self._inv_sqrt_n[rows, slot] = 1.0 / np.sqrt(n)
-
-    def _slot_values(self) -> np.ndarray:
-        return self._mean
-
-
-UCB1.Vector = UCB1Vector

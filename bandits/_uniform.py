@@ -1,8 +1,8 @@
 """Uniform random arm: the no-curriculum baseline.
 
-Each ``select`` plays arm ``floor(u * K)`` for a fresh uniform ``u``; rewards
-only feed the per-arm sample means that ``values()`` reports. Rewards: any
-real number with ``|r| <= 1e12`` (``REAL_REWARDS``).
+Each ``select`` plays an arm drawn uniformly at random; rewards only feed the
+per-arm sample means that ``values()`` reports. Rewards: any real number with
+``|r| <= 1e12`` (``REAL_REWARDS``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,8 @@ import numpy as np
 
 from sparft.bandits._base import REAL_REWARDS, Bandit, Hyperparameters
 from sparft.bandits._registry import register
-from sparft.bandits.vector import VectorBandit
 
-__all__ = ["Uniform", "UniformParams", "UniformVector"]
+__all__ = ["Uniform", "UniformParams"]
 
 
 @dataclass(frozen=True)
@@ -32,17 +31,12 @@ class Uniform(Bandit):
     has_probabilities = True
     _state_fields = ("_n", "_sums")
 
-    def _select_layout(self):
-        return (("uniform", 1),)
-
     def _reset_stats(self) -> None:
         self._n = np.zeros(self.n_arms, dtype=np.int64)
         self._sums = np.zeros(self.n_arms)
 
     def select(self) -> int:
-        u = self._draws.take()[0]
-        # u < 1, but u * K can round up to K for large K.
-        return min(int(u * self.n_arms), self.n_arms - 1)
+        return int(self.rng.integers(self.n_arms))
 
     def update(self, arm: int, reward: float) -> None:
         arm, reward = self._check(arm, reward)
@@ -56,34 +50,3 @@ class Uniform(Bandit):
     def values(self) -> np.ndarray:
         """Sample mean reward of each arm (0 for arms never played)."""
         return self._sums / np.maximum(self._n, 1)
-
-
-class UniformVector(VectorBandit):
-    Scalar = Uniform
-    _state_fields = ("_n", "_sums")
-
-    def _select_layout(self):
-        return (("uniform", 1),)
-
-    def _reset_stats(self) -> None:
-        self._n = np.zeros((self.n_runs, self.n_arms), dtype=np.int64)
-        self._sums = np.zeros((self.n_runs, self.n_arms))
-
-    def select(self) -> np.ndarray:
-        u = self._draws.take()[:, 0]
-        return np.minimum((u * self.n_arms).astype(np.intp), self.n_arms - 1)
-
-    def update(self, arms, rewards) -> None:
-        arms, rewards = self._check(arms, rewards)
-        self._n[self._rows, arms] += 1
-        self._sums[self._rows, arms] += rewards
-        self.t += 1
-
-    def probabilities(self) -> np.ndarray:
-        return np.full((self.n_runs, self.n_arms), 1.0 / self.n_arms)
-
-    def values(self) -> np.ndarray:
-        return self._sums / np.maximum(self._n, 1)
-
-
-Uniform.Vector = UniformVector

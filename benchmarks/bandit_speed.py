@@ -8,8 +8,9 @@
    (``predict`` + ``partial_fit``), and the ratio. MABWiser is only needed here:
    ``pip install mabwiser`` (the project does not depend on it); without it the
    sparft figures are still printed.
-2. Vectorised: run-steps per second of every algorithm with 1,000 runs
-   advanced together (``sparft.bandits.vector``).
+2. Every algorithm: select + update steps per second on the same problem, and
+   each one's cost per step as a multiple of ``uniform``'s (one random draw per
+   step, the cheapest there is), timed in the same run.
 
 Every step includes drawing the Bernoulli reward of the chosen arm, the same
 way for every contestant. Each figure is the best of ``--repeats`` timings,
@@ -35,7 +36,7 @@ N_ARMS = 10
 MEANS = np.linspace(0.05, 0.95, N_ARMS)  # the same 10-arm Bernoulli problem everywhere
 
 
-def best_rate(step_fn, n_steps: int, repeats: int, per_step: int = 1) -> tuple[float, float]:
+def best_rate(step_fn, n_steps: int, repeats: int) -> tuple[float, float]:
     """Best (CPU-time, wall-clock) steps/second over ``repeats`` timings of ``n_steps`` calls.
 
     CPU time counts only this process's work, so other jobs on a shared machine
@@ -48,8 +49,8 @@ def best_rate(step_fn, n_steps: int, repeats: int, per_step: int = 1) -> tuple[f
         for i in range(n_steps):
             step_fn(i)
         cpu, wall = time.process_time() - c0, time.perf_counter() - w0
-        best_cpu = max(best_cpu, n_steps * per_step / max(cpu, 1e-9))
-        best_wall = max(best_wall, n_steps * per_step / wall)
+        best_cpu = max(best_cpu, n_steps / max(cpu, 1e-9))
+        best_wall = max(best_wall, n_steps / wall)
     return best_cpu, best_wall
 
 
@@ -85,34 +86,19 @@ def mabwiser_object(name: str, n_steps: int, repeats: int) -> tuple[float, float
     return best_rate(step, n_steps, repeats)
 
 
-def sparft_vector(name: str, n_runs: int, n_steps: int, repeats: int) -> tuple[float, float]:
-    vb = bandits.make_vector(name, N_ARMS, n_runs, seed=0)
-    rng = np.random.default_rng(1)
-    for _ in range(20):  # leave the start-up phase (untried arms) out of the timing
-        arms = vb.select()
-        vb.update(arms, (rng.random(n_runs) < MEANS[arms]).astype(float))
-
-    def step(i):
-        arms = vb.select()
-        vb.update(arms, (rng.random(n_runs) < MEANS[arms]).astype(float))
-
-    return best_rate(step, n_steps, repeats, per_step=n_runs)
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="shorter timings")
     parser.add_argument("--repeats", type=int, default=None, help="timings per figure (best kept)")
-    parser.add_argument("--runs", type=int, default=1000, help="runs of the vectorised form")
     parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
     repeats = args.repeats or (2 if args.quick else 5)
-    obj_steps, mab_steps, vec_steps = (3000, 300, 100) if args.quick else (20000, 2000, 512)
+    obj_steps, mab_steps, all_steps = (3000, 300, 1000) if args.quick else (20000, 2000, 5000)
 
     print(f"sparft bandit speed  (python {platform.python_version()}, numpy {np.__version__}, "
           f"{os.cpu_count()} cpus, {N_ARMS} Bernoulli arms, best of {repeats}; "
           "rates from CPU time, wall clock in brackets)")
-    results: dict = {"per_object": {}, "vector": {}}
+    results: dict = {"per_object": {}, "every_algorithm": {}}
     print("\nper object: select + update steps per second")
     missing = False
     for name in ("ucb1", "thompson_beta"):
@@ -132,13 +118,13 @@ def main(argv=None) -> int:
     if missing:
         print("  to compare with MABWiser: pip install mabwiser (the project does not need it)")
 
-    print(f"\nvectorised: run-steps per second with {args.runs} runs (goal >= 5,000,000)")
+    print("\nevery algorithm: select + update steps per second, cost per step x uniform's")
+    base = sparft_object("uniform", all_steps, repeats)
     for name in bandits.available():
-        if bandits.spec(name).cls.Vector is None:
-            continue
-        cpu, wall = sparft_vector(name, args.runs, vec_steps, repeats)
-        results["vector"][name] = {"cpu": cpu, "wall": wall}
-        print(f"  {name:20s} {cpu:>12,.0f}/s  ({wall:,.0f})")
+        cpu, wall = base if name == "uniform" else sparft_object(name, all_steps, repeats)
+        ratio = base[0] / cpu
+        results["every_algorithm"][name] = {"cpu": cpu, "wall": wall, "cost_x_uniform": ratio}
+        print(f"  {name:20s} {cpu:>10,.0f}/s  ({wall:,.0f})   {ratio:5.1f}x uniform")
     if args.json:
         with open(args.json, "w") as f:
             json.dump(results, f, indent=2)

@@ -9,16 +9,12 @@ Measured in one run, so that a busy machine slows every figure alike:
   (``sparft.bandits.make("ucb1")``; a 10-line inline UCB1 when that is not importable);
 * ``env``         -- ``CurriculumEnv.step`` on the default preset (B = 8, G = 8,
   reward ``learning_progress``), actions drawn beforehand;
-* ``loop``        -- the real per-env loop: bandit + env step + reward rescaling;
-* ``vector env``  -- ``CurriculumVectorEnv`` over ``--envs`` seeds (1,000), per env-step;
-* ``vector bandit`` -- UCB1 over the same number of runs as ``(n_runs, K)`` arrays
-  (``sparft.bandits.make_vector``; an inline array UCB1 as fallback);
-* ``vector loop`` -- both together.
+* ``loop``        -- the real per-env loop: bandit + env step + reward rescaling.
 
 It prints microseconds per step, steps per second, each cost as a multiple of the
-bandit's, and the projected wall time of 12 x 16 x 300 steps per form.
+bandit's, and the projected wall time of 12 x 16 x 300 steps.
 
-    .venv/bin/python benchmarks/sim_speed.py [--steps 300] [--episodes 4] [--envs 1000] [--json OUT]
+    .venv/bin/python benchmarks/sim_speed.py [--steps 300] [--episodes 4] [--json OUT]
 """
 
 from __future__ import annotations
@@ -50,49 +46,19 @@ class InlineUCB1:
         self.s[arm] += reward
 
 
-class InlineVectorUCB1:
-    def __init__(self, n_arms: int, n_runs: int) -> None:
-        self.n = np.zeros((n_runs, n_arms))
-        self.s = np.zeros((n_runs, n_arms))
-        self.rows = np.arange(n_runs)
-
-    def select(self) -> np.ndarray:
-        total = self.n.sum(axis=1, keepdims=True)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            index = np.where(
-                self.n == 0,
-                np.inf,
-                self.s / self.n + np.sqrt(2.0 * np.log(np.maximum(total, 1)) / self.n),
-            )
-        return np.argmax(index, axis=1)
-
-    def update(self, arms: np.ndarray, rewards: np.ndarray) -> None:
-        self.n[self.rows, arms] += 1
-        self.s[self.rows, arms] += rewards
-
-
-def make_bandits(n_arms: int, n_runs: int):
-    """(single bandit factory, vector bandit factory, name of the baseline)."""
+def make_bandit(n_arms: int):
+    """(bandit factory, name of the baseline)."""
     try:
         from sparft import bandits
 
         bandits.make("ucb1", n_arms=n_arms, seed=0)
-        bandits.make_vector("ucb1", n_arms, n_runs, seed=0)
     except Exception as e:  # the library may be absent or mid-change; say which baseline ran
         print(
             f"note: sparft.bandits unavailable ({type(e).__name__}: {e}); using an inline UCB1",
             file=sys.stderr,
         )
-        return (
-            (lambda seed: InlineUCB1(n_arms)),
-            (lambda seed: InlineVectorUCB1(n_arms, n_runs)),
-            "inline UCB1",
-        )
-    return (
-        lambda seed: bandits.make("ucb1", n_arms=n_arms, seed=seed),
-        lambda seed: bandits.make_vector("ucb1", n_arms, n_runs, seed=seed),
-        "sparft.bandits ucb1",
-    )
+        return (lambda seed: InlineUCB1(n_arms)), "inline UCB1"
+    return (lambda seed: bandits.make("ucb1", n_arms=n_arms, seed=seed)), "sparft.bandits ucb1"
 
 
 def timed(fn) -> float:
@@ -105,21 +71,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=300, help="updates per episode (the budget)")
     parser.add_argument("--episodes", type=int, default=4, help="episodes for the per-env figures")
-    parser.add_argument("--envs", type=int, default=1000, help="seeds in the vectorised form")
     parser.add_argument(
         "--json", type=Path, default=None, help="also write the figures to this JSON file"
     )
     args = parser.parse_args(argv)
-    if args.steps < 1 or args.episodes < 1 or args.envs < 1:
-        raise SystemExit("--steps, --episodes and --envs must be positive")
+    if args.steps < 1 or args.episodes < 1:
+        raise SystemExit("--steps and --episodes must be positive")
 
     import sparft.envs as E
 
-    steps, episodes, n_envs = args.steps, args.episodes, args.envs
+    steps, episodes = args.steps, args.episodes
     env = E.CurriculumEnv(budget=steps)
     k = env.arms.n_arms
     low, high = env.signal.range
-    single, vector, baseline = make_bandits(k, n_envs)
+    single, baseline = make_bandit(k)
     rng = np.random.default_rng(0)
     actions = rng.integers(0, k, (episodes, steps))
     rewards = rng.random((episodes, steps))
@@ -146,43 +111,17 @@ def main(argv: list[str] | None = None) -> int:
                 _, r, _, _, _ = env.step(arm)
                 b.update(arm, (r - low) / (high - low))
 
-    venv = E.CurriculumVectorEnv(num_envs=n_envs, budget=steps)
-    vactions = rng.integers(0, k, (steps, n_envs))
-    vrewards = rng.random((steps, n_envs))
-
-    def vector_bandit() -> None:
-        b = vector(0)
-        for t in range(steps):
-            b.select()
-            b.update(vactions[t], vrewards[t])
-
-    def vector_env() -> None:
-        venv.reset(seed=0)
-        for t in range(steps):
-            venv.step(vactions[t])
-
-    def vector_loop() -> None:
-        b = vector(0)
-        venv.reset(seed=0)
-        for _ in range(steps):
-            arms = np.asarray(b.select())
-            _, r, _, _, _ = venv.step(arms)
-            b.update(arms, (r - low) / (high - low))
-
     env_only()  # warm-up: imports, caches
-    n1, nv = episodes * steps, steps * n_envs
+    n1 = episodes * steps
     seconds = {
         "bandit": timed(bandit_only) / n1,
         "env": timed(env_only) / n1,
         "loop": timed(loop) / n1,
-        "vector bandit": timed(vector_bandit) / nv,
-        "vector env": timed(vector_env) / nv,
-        "vector loop": timed(vector_loop) / nv,
     }
     base = seconds["bandit"]
     print(
         f"baseline: {baseline}; default preset, K={k}, B={env.batch_size}, G={env.group_size}, "
-        f"{episodes} x {steps} steps per-env, {n_envs} x {steps} vectorised"
+        f"{episodes} x {steps} steps"
     )
     print(f"{'':16}{'us/step':>10}{'steps/s':>12}{'x bandit':>10}{'12x16x300 (s)':>15}")
     for name, s in seconds.items():
@@ -191,16 +130,14 @@ def main(argv: list[str] | None = None) -> int:
         )
     verdict = seconds["loop"] * FULL_BENCHMARK_STEPS
     print(
-        f"full benchmark with per-object teachers: {verdict:.1f} s of simulator+bandit "
-        f"({'under' if verdict < 60 else 'OVER'} the 60 s goal); vectorised: "
-        f"{seconds['vector loop'] * FULL_BENCHMARK_STEPS:.2f} s"
+        f"full benchmark: {verdict:.1f} s of simulator+bandit "
+        f"({'under' if verdict < 60 else 'OVER'} the 60 s goal)"
     )
     if args.json is not None:
         result = {
             "baseline": baseline,
             "steps": steps,
             "episodes": episodes,
-            "envs": n_envs,
             "seconds_per_step": seconds,
             "ratio_to_bandit": {n: s / base for n, s in seconds.items()},
             "full_benchmark_seconds": {n: s * FULL_BENCHMARK_STEPS for n, s in seconds.items()},

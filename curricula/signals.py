@@ -32,9 +32,8 @@ Each :class:`Signal` answers at two granularities:
   reward): the mean of the per-arm values weighted by the arm's examples.
 
 The array forms ``arm_values`` / ``batch_values`` take a :class:`BatchStats`
-whose arrays may carry leading dimensions (many environments at once); the
-object forms are thin wrappers over them, so the vectorised environment and the
-teachers compute exactly the same numbers.
+whose arrays may carry leading dimensions; the object forms are thin wrappers over
+them, so every caller computes exactly the same numbers.
 """
 
 from __future__ import annotations

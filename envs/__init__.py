@@ -9,7 +9,6 @@ the import, or the ``"sparft.envs:sparft/Curriculum-v0"`` form of the id)::
     env = gym.make("sparft/Curriculum-v0")                 # simulated learner, default preset
     env = gym.make("sparft/Curriculum-v0", learner=my_learner, arms=arm_set,
                    batch_size=8, budget=300, reward_signal="learnability", action_mode="arm")
-    envs = gym.make_vec("sparft/Curriculum-v0", num_envs=1000)   # arrays over 1000 seeds
 
 ========================================  ================================================
 id                                        simulator preset (:mod:`sparft.envs.presets`)
@@ -22,9 +21,7 @@ id                                        simulator preset (:mod:`sparft.envs.pr
 ``sparft/Curriculum-LargePool-v0``        ``large_pool``: 4,000 prompts, few of them learnable
 ========================================  ================================================
 
-Every id has a ``vector_entry_point`` (:class:`CurriculumVectorEnv`), so
-``gymnasium.make_vec`` gives the array form. Bump the version of an id whenever
-its dynamics change.
+Bump the version of an id whenever its dynamics change.
 """
 
 from __future__ import annotations
@@ -43,18 +40,15 @@ from sparft.envs.presets import (
     tiered_arms,
 )
 from sparft.envs.simulator import SimParams, SimulatedLearner, SimWorld, build_world
-from sparft.envs.vector import CurriculumVectorEnv, VectorSimulatedLearner
 
 __all__ = [
     "ENV_IDS",
     "PRESETS",
     "CurriculumEnv",
-    "CurriculumVectorEnv",
     "Learner",
     "SimParams",
     "SimWorld",
     "SimulatedLearner",
-    "VectorSimulatedLearner",
     "available_presets",
     "build_world",
     "default_arms",
@@ -83,7 +77,6 @@ def register_envs() -> None:
         gym.register(
             id=env_id,
             entry_point="sparft.envs.curriculum_env:CurriculumEnv",
-            vector_entry_point="sparft.envs.vector:CurriculumVectorEnv",
             kwargs={"preset": preset},
         )
 

@@ -162,7 +162,6 @@ def register_preset(path: str | Path, name: str | None = None, env_id: str | Non
             gym.register(
                 id=env_id,
                 entry_point="sparft.envs.curriculum_env:CurriculumEnv",
-                vector_entry_point="sparft.envs.vector:CurriculumVectorEnv",
                 kwargs={"preset": name, **dict(preset.env)},
             )
         CALIBRATED_IDS[env_id] = name

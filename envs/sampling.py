@@ -1,8 +1,6 @@
 """Turning an action into the batch: which examples each batch slot trains on.
 
-Shared by :class:`~sparft.envs.CurriculumEnv` and the vectorised environment so
-that both draw exactly the same batch from the same random numbers. Functions
-take arrays with any leading dimensions (one entry per environment).
+Used by :class:`~sparft.envs.CurriculumEnv` (and so by every driver built on it).
 
 Rule: the slots given to an arm take its examples in the order of uniform random
 keys, so each example appears at most once per batch; only when an arm has fewer

@@ -38,8 +38,7 @@ Every number above is a field of :class:`SimParams` (a frozen dataclass), so tha
 the simulator can be fitted to real GRPO runs. The world (true difficulties when
 ``difficulty_noise > 0``) is drawn from ``world_seed`` and is the same for every
 training seed; ``reset(seed)`` seeds the rollouts, so the same seed gives the
-same trajectory. :class:`~sparft.envs.vector.VectorSimulatedLearner` is the same
-model over many seeds at once, tested to agree with this reference exactly.
+same trajectory.
 """
 
 from __future__ import annotations

@@ -1,11 +1,10 @@
-"""The contract every registered bandit keeps, and its vectorised form's agreement with it.
+"""The contract every registered bandit keeps.
 
 Parametrised over the whole registry (plus option variants that switch on other
 code paths): arms in range, probabilities a distribution that ``select`` really
 follows, same seed -> same trajectory, other seed -> another, a JSON round trip
-mid-run continues identically, bad hyperparameters / rewards / arms raise
-without touching the state, and run ``i`` of the vectorised form equals the
-per-object bandit with run ``i``'s seed, step by step.
+mid-run continues identically, bad hyperparameters / rewards / arms / saved
+states raise without touching the state.
 """
 
 import json
@@ -70,14 +69,6 @@ class Script:
             probs.append(p)
         return arms, probs
 
-    def play_vector(self, vb, start, stop):
-        arms = []
-        for t in range(start, stop):
-            a = vb.select()
-            vb.update(a, (self.u[t, 0] < self.means[a]).astype(float))
-            arms.append(a)
-        return np.array(arms)
-
 
 def roundtrip(state):
     return json.loads(json.dumps(state, allow_nan=False))
@@ -122,7 +113,7 @@ def test_json_round_trip_mid_run_continues_identically(case):
     b = bandits.make(name, 5, seed=99, **params)  # another seed: the state must override it
     b.load_state_dict(state)
     assert b.t == a.t == 150
-    arms_a, probs_a = script.play(a, 150, 700)  # crosses the 256-step draw blocks
+    arms_a, probs_a = script.play(a, 150, 700)
     arms_b, probs_b = script.play(b, 150, 700)
     assert arms_a == arms_b
     np.testing.assert_array_equal(a.values(), b.values())
@@ -223,90 +214,38 @@ def test_select_follows_probabilities(name):
     assert np.all(np.abs(counts / n - p) <= tolerance), (counts / n, p)
 
 
-# -- the vectorised form ----------------------------------------------------------
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_vector_runs_equal_objects_step_by_step(case):
-    name, params = case
-    n_runs, n_arms, steps = 7, 5, 400
-    vb = bandits.make_vector(name, n_arms, n_runs, seed=11, **params)
-    seeds = np.random.SeedSequence(11).spawn(n_runs)
-    objs = [bandits.make(name, n_arms, seed=s, **params) for s in seeds]
-    prob = np.random.default_rng(0)
-    means = np.linspace(0.1, 0.9, n_arms)
-    for t in range(steps):
-        arms = vb.select()
-        assert arms.shape == (n_runs,)
-        assert arms.tolist() == [o.select() for o in objs], f"step {t}"
-        rewards = (prob.random(n_runs) < means[arms]).astype(float)
-        vb.update(arms, rewards)
-        for o, a, r in zip(objs, arms.tolist(), rewards.tolist()):
-            o.update(a, r)
-    np.testing.assert_array_equal(vb.values(), np.stack([o.values() for o in objs]))
-    p = vb.probabilities()
-    if p is not None:
-        np.testing.assert_array_equal(p, np.stack([o.probabilities() for o in objs]))
-        np.testing.assert_allclose(p.sum(axis=1), 1.0, atol=1e-12)
+@pytest.mark.parametrize("name", NAMES)
+def test_seed_forms_and_the_generator_state_in_the_state_dict(name):
+    script = Script(4, 100)
+    by_int = script.play(bandits.make(name, 4, seed=7), 0, 100)[0]
+    by_ss = script.play(bandits.make(name, 4, seed=np.random.SeedSequence(7)), 0, 100)[0]
+    assert by_int == by_ss
+    # A Generator seeds the bandit from its next draws: the two never share a stream.
+    gen = np.random.default_rng(7)
+    b = bandits.make(name, 4, seed=gen)
+    assert b.rng is not gen
+    assert script.play(bandits.make(name, 4, seed=np.random.default_rng(7)), 0, 100)[0] == \
+        script.play(b, 0, 100)[0]
+    assert b.state_dict()["rng"] == b.rng.bit_generator.state  # numpy's own, JSON-able
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_vector_accepts_one_seed_per_run(name):
-    seeds = [5, 17, 5]
-    vb = bandits.make_vector(name, 4, 3, seed=seeds)
-    objs = [bandits.make(name, 4, seed=s) for s in seeds]
-    script = Script(4, 120)
-    arms = script.play_vector(vb, 0, 120)
-    for i, o in enumerate(objs):
-        assert arms[:, i].tolist() == script.play(o, 0, 120)[0]
-    assert arms[:, 0].tolist() == arms[:, 2].tolist()
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_vector_json_round_trip_continues_identically(case):
-    name, params = case
-    script = Script(4, 500)
-    a = bandits.make_vector(name, 4, 5, seed=3, **params)
-    script.play_vector(a, 0, 120)
-    b = bandits.make_vector(name, 4, 5, seed=4, **params)
-    b.load_state_dict(roundtrip(a.state_dict()))
-    np.testing.assert_array_equal(script.play_vector(a, 120, 500), script.play_vector(b, 120, 500))
-    np.testing.assert_array_equal(a.values(), b.values())
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_vector_rejects_bad_input(name):
-    vb = bandits.make_vector(name, 3, 4, seed=0)
-    arms = vb.select()
-    lo, hi = vb.reward_range
-    with pytest.raises(ValueError, match="shape"):
-        vb.update(arms[:3], np.full(3, lo))
-    with pytest.raises(ValueError, match="range"):
-        vb.update(np.array([0, 1, 2, 3]), np.full(4, lo))
-    with pytest.raises(ValueError, match="integers"):
-        vb.update(arms.astype(float), np.full(4, lo))
-    for bad in (hi + 1.0, np.nan):
-        rewards = np.full(4, lo)
-        rewards[2] = bad
-        with pytest.raises(ValueError, match="reward"):
-            vb.update(arms, rewards)
-    assert vb.t == 0
-    with pytest.raises(ValueError, match="n_runs"):
-        bandits.make_vector(name, 3, 0)
-    with pytest.raises(ValueError, match="seeds"):
-        bandits.make_vector(name, 3, 4, seed=[1, 2])
-
-
-@pytest.mark.parametrize("case", CASES, ids=IDS)
-def test_vector_and_objects_stay_equal_through_reset(case):
-    name, params = case
-    vb = bandits.make_vector(name, 4, 3, seed=2, **params)
-    objs = [bandits.make(name, 4, seed=s, **params) for s in np.random.SeedSequence(2).spawn(3)]
-    script = Script(4, 300)
-    for start, stop in ((0, 130), (130, 300)):
-        arms = script.play_vector(vb, start, stop)
-        for i, o in enumerate(objs):
-            assert arms[:, i].tolist() == script.play(o, start, stop)[0]
-        vb.reset()  # mid-block: statistics restart, streams go on
-        for o in objs:
-            o.reset()
+def test_bad_saved_state_raises_and_changes_nothing(name):
+    b = bandits.make(name, 4, seed=0)
+    Script(4, 30).play(b, 0, 30)
+    before = json.dumps(b.state_dict())
+    good = roundtrip(b.state_dict())
+    other = bandits.make(name, 4, seed=1)
+    Script(4, 30).play(other, 0, 10)
+    bad_states = [
+        {**roundtrip(other.state_dict()), "rng": {"bit_generator": "MT19937"}},
+        {**roundtrip(other.state_dict()), "rng": None},
+        {**roundtrip(other.state_dict()), "format": 1},
+        {**roundtrip(other.state_dict()), "stats": {}},
+    ]
+    for state in bad_states:
+        with pytest.raises(ValueError):
+            b.load_state_dict(state)
+        assert json.dumps(b.state_dict()) == before
+    b.load_state_dict(good)
+    assert json.dumps(b.state_dict()) == before

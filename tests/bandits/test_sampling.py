@@ -1,10 +1,8 @@
 """The samplers and solvers inside the algorithms, against exact answers.
 
-Thompson sampling draws Beta variates with its own Marsaglia-Tsang sampler
-(so that the vectorised form can reproduce a run exactly); here the
-probability that it prefers one arm over another is compared with the exact
-integral, at shapes below 1, near 1, and large. KL-UCB's Newton solver is
-compared with a 200-step bisection.
+The probability that Thompson sampling (Beta and Gaussian) prefers one arm over
+another is compared with the exact integral, at shapes below 1, near 1, and
+large; KL-UCB's Newton solver is compared with a 200-step bisection.
 """
 
 import numpy as np
@@ -15,15 +13,15 @@ from sparft import bandits
 from sparft.bandits._kl_ucb import kl_bernoulli, kl_ucb_index
 
 
-def prefer_first(name, n_runs, counts, repeats, **params):
-    """Fraction of selections of arm 0 when arm i has had counts[i] = (successes, failures);
-    each of the ``repeats`` selections of every run is a fresh posterior draw."""
-    vb = bandits.make_vector(name, 2, n_runs, seed=4, **params)
+def prefer_first(name, counts, n, **params):
+    """Fraction of ``n`` selections of arm 0 when arm i has had counts[i] = (successes,
+    failures); ``select`` leaves the statistics alone, so each is a fresh posterior draw."""
+    b = bandits.make(name, 2, seed=4, **params)
     for arm, (succ, fail) in enumerate(counts):
-        for reward, n in ((1.0, succ), (0.0, fail)):
-            for _ in range(n):
-                vb.update(np.full(n_runs, arm), np.full(n_runs, reward))
-    return np.mean([np.mean(vb.select() == 0) for _ in range(repeats)])
+        for reward, k in ((1.0, succ), (0.0, fail)):
+            for _ in range(k):
+                b.update(arm, reward)
+    return np.mean([b.select() == 0 for _ in range(n)])
 
 
 @pytest.mark.parametrize("prior, counts", [
@@ -39,9 +37,9 @@ def test_beta_thompson_prefers_arms_with_the_exact_probability(prior, counts):
     (s0, f0), (s1, f1) = counts
     first, second = stats.beta(a0 + s0, b0 + f0), stats.beta(a0 + s1, b0 + f1)
     exact, _ = integrate.quad(lambda x: first.pdf(x) * second.cdf(x), 0, 1, limit=200)
-    n, repeats = 2000, 100
-    got = prefer_first("thompson_beta", n, counts, repeats, alpha_prior=a0, beta_prior=b0)
-    sd = np.sqrt(exact * (1 - exact) / (n * repeats))
+    n = 40000
+    got = prefer_first("thompson_beta", counts, n, alpha_prior=a0, beta_prior=b0)
+    sd = np.sqrt(exact * (1 - exact) / n)
     assert abs(got - exact) < 4.5 * sd + 1e-4, (got, exact)
 
 
@@ -51,9 +49,9 @@ def test_gaussian_thompson_prefers_arms_with_the_exact_probability():
     mean = [3 / (n0 + 4), 2 / (n0 + 5)]
     var = [sigma**2 / (n0 + 4), sigma**2 / (n0 + 5)]
     exact = stats.norm.cdf((mean[0] - mean[1]) / np.sqrt(sum(var)))
-    n, repeats = 2000, 100
-    got = prefer_first("thompson_gaussian", n, counts, repeats, sigma=sigma)
-    sd = np.sqrt(exact * (1 - exact) / (n * repeats))
+    n = 40000
+    got = prefer_first("thompson_gaussian", counts, n, sigma=sigma)
+    sd = np.sqrt(exact * (1 - exact) / n)
     assert abs(got - exact) < 4.5 * sd, (got, exact)
 
 

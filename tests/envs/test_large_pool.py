@@ -69,13 +69,3 @@ def test_choosing_prompts_beats_choosing_arms_there():
         items = pool[np.argsort(np.abs(p - 0.5))[:8]]
         w_prompt.train_step([ids[i] for i in items], w_prompt.world.item_arm[items], t)
     assert w_prompt.evaluate()["accuracy"] > w_arm.evaluate()["accuracy"] + 0.05
-
-
-def test_vector_env_runs_the_large_pool_in_examples_mode():
-    envs = gym.make_vec(ENV_ID, num_envs=3, action_mode="examples", batch_size=8, budget=5)
-    envs.reset(seed=0)
-    rng = np.random.default_rng(0)
-    for _ in range(5):
-        obs, reward, term, trunc, info = envs.step(rng.integers(0, 4000, (3, 8)))
-    assert term.all() and obs.shape == (3, 49)
-    envs.close()
