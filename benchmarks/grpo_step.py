@@ -1,32 +1,45 @@
 """Wall time of one GRPO step: sparft's ``GRPOLearner`` against TRL's ``GRPOTrainer``.
 
-Both train their own copy of the same model (SmolLM2-135M-Instruct by default) on the
-same pool of arith prompts, B prompts x G completions of at most T new tokens per step,
-float32, beta = 0, loss ``dapo``, temperature 1, AdamW at the same constant learning
-rate, gradient-norm clip 1, one optimizer step per generation round.
+Every side trains its own copy of the same model (SmolLM2-135M-Instruct by default) on
+the same pool of arith prompts, B prompts x G completions of at most T new tokens per
+step, beta = 0, loss ``dapo``, temperature 1, AdamW at the same constant learning rate,
+gradient-norm clip 1, one optimizer step per generation round. The sides (``--sides``):
 
-* sparft step: the whole stack a real run uses -- a teacher (``curricula.make(--teacher)``)
-  acts on the ``CurriculumEnv`` observation, the environment draws the batch, the learner
-  samples, scores and updates, the teacher observes the outcome;
-* TRL step: what ``Trainer``'s inner loop does for one optimizer step -- the next batch
-  of its data loader, ``GRPOTrainer.training_step`` (generation, rewards, advantages,
-  loss, backward), gradient clipping, ``optimizer.step()``, ``zero_grad``.
+* ``sparft-hf32`` -- the path of the first release: transformers ``generate``, float32
+  update, every row padded to the batch (``backend=transformers, dtype=float32,
+  share_prompt=False``); the baseline of the ratios;
+* ``sparft`` -- today's defaults on this machine: in-process vLLM rollouts in bfloat16
+  (truncated importance sampling corrects the precision gap), bf16 autocast update where
+  the CPU has bf16 instructions (float32 master weights), each prompt run once per group;
+* ``trl`` -- TRL with ``generate`` (float32);
+* ``trl-vllm`` -- TRL with its own ``use_vllm=True, vllm_mode="colocate"`` (its engine
+  compiles at start-up; on the CPU build its weight sync goes through
+  :func:`~sparft.trainers.trl_adapter.sync_colocated_vllm_on_cpu`).
 
-Steps alternate one by one (sparft, TRL, sparft, ...), so a machine that gets busier or
-quieter affects both alike; the first step of each side is a warm-up. Printed: median
-seconds per step, per generated token and per phase (generation / the rest), the
-ratio sparft / TRL (goal <= 1) three ways -- of the fastest steps (the least disturbed by
-other load), the median of paired per-step ratios, and of the medians -- and the share of the sparft step spent outside the
-learner (teacher act/observe and environment bookkeeping; goal < 1%).
+A sparft step is the whole stack a real run uses: a teacher (``curricula.make(--teacher)``)
+acts on the ``CurriculumEnv`` observation, the environment draws the batch, the learner
+samples, scores and updates, the teacher observes the outcome. A TRL step is what
+``Trainer``'s inner loop does for one optimizer step: the next batch of its data loader,
+``GRPOTrainer.training_step`` (generation, rewards, advantages, loss, backward), gradient
+clipping, ``optimizer.step()``, ``zero_grad``.
 
-    .venv/bin/python benchmarks/grpo_step.py [--model smollm2-135m-instruct] [--batch 2]
-        [--generations 8] [--tokens 16] [--steps 6] [--json OUT]
+Steps alternate one by one across the sides, so a machine that gets busier or quieter
+affects all alike; the first step of each side is a warm-up. Printed: median seconds
+per step and per phase (sparft: generation, log-probs + backward, optimizer, weight
+push; TRL: generation and scoring, the rest), and each side's speed-up over
+``sparft-hf32`` as the median of paired per-step ratios (steps of one round ran next to
+each other) and as the ratio of medians; the share of the sparft step spent outside the
+learner (teacher and environment; goal < 1%); peak resident memory of the process.
+
+    .venv/bin/python benchmarks/grpo_step.py [--sides sparft-hf32,sparft,trl,trl-vllm]
+        [--batch 4] [--generations 8] [--tokens 32] [--steps 5] [--json OUT]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -50,7 +63,7 @@ def data():
 
 
 class SparftSide:
-    def __init__(self, args, pool, arms) -> None:
+    def __init__(self, args, pool, arms, fast: bool) -> None:
         import gymnasium as gym
 
         import sparft.envs  # noqa: F401  (registers the environment ids)
@@ -58,14 +71,19 @@ class SparftSide:
         from sparft.trainers.learner import GRPOLearner, GRPOLearnerConfig
         from sparft.trainers.models import load_policy
 
+        settings = (
+            {"backend": "vllm", "rollout_dtype": "bfloat16", "dtype": "auto", "share_prompt": True}
+            if fast
+            else {"backend": "transformers", "dtype": "float32", "share_prompt": False}
+        )
         config = GRPOLearnerConfig(
             learning_rate=args.lr,
             num_generations=args.generations,
             max_new_tokens=args.tokens,
             seed=args.seed,
             device="cpu",
-            dtype="float32",
             reset_weights=False,
+            **settings,
         )
         policy = load_policy(args.model, dtype="float32", device="cpu")
         self.learner = GRPOLearner(policy, pool, config=config)
@@ -87,21 +105,29 @@ class SparftSide:
         outcome = self.info["outcome"]
         self.teacher.observe(outcome)
         total = time.perf_counter() - t0
+        extra = outcome.extra
         return {
             "step_s": total,
-            "generate_s": outcome.extra["time_generate"],
+            "generate_s": extra["time_generate"],
+            "backward_s": extra["time_backward"],
+            "optimizer_s": extra["time_optimizer"],
+            "push_s": extra["time_push"],
             "overhead_s": total - outcome.wall_time,
             "tokens": float(outcome.tokens.sum()),
         }
 
 
 class TRLSide:
-    def __init__(self, args, pool, tmp: str) -> None:
+    def __init__(self, args, pool, tmp: str, use_vllm: bool) -> None:
         import torch
         from trl import GRPOConfig, GRPOTrainer
 
         from sparft.trainers.models import load_policy
-        from sparft.trainers.trl_adapter import answer_reward, examples_dataset
+        from sparft.trainers.trl_adapter import (
+            answer_reward,
+            examples_dataset,
+            sync_colocated_vllm_on_cpu,
+        )
 
         self.tokens = 0
         check = answer_reward()
@@ -110,6 +136,7 @@ class TRLSide:
             self.tokens = sum(len(c) for c in completion_ids)
             return check(prompts, completions, answer)
 
+        vllm = {"use_vllm": True, "vllm_mode": "colocate"} if use_vllm else {}
         policy = load_policy(args.model, dtype="float32", device="cpu")
         self.trainer = trainer = GRPOTrainer(
             model=policy.model,
@@ -117,7 +144,7 @@ class TRLSide:
             reward_funcs=reward,
             train_dataset=examples_dataset(pool),
             args=GRPOConfig(
-                output_dir=str(Path(tmp) / "trl"),
+                output_dir=str(Path(tmp) / ("trl-vllm" if use_vllm else "trl")),
                 per_device_train_batch_size=args.batch * args.generations,
                 num_generations=args.generations,
                 max_completion_length=args.tokens,
@@ -130,8 +157,11 @@ class TRLSide:
                 logging_strategy="no",
                 save_strategy="no",
                 seed=args.seed,
+                **vllm,
             ),
         )
+        if use_vllm:
+            sync_colocated_vllm_on_cpu(trainer)
         trainer.create_optimizer_and_scheduler(num_training_steps=10**6)
         trainer.current_gradient_accumulation_steps = 1
         self.batches = iter(trainer.get_train_dataloader())
@@ -156,6 +186,7 @@ class TRLSide:
         tr.optimizer.step()
         tr.lr_scheduler.step()
         tr.model.zero_grad()
+        tr.state.global_step += 1  # what Trainer's loop does; TRL syncs vLLM when it changes
         return {
             "step_s": time.perf_counter() - t0,
             "generate_s": self.generate_s,
@@ -163,78 +194,121 @@ class TRLSide:
         }
 
 
+SIDES = ("sparft-hf32", "sparft", "trl", "trl-vllm")
+LABELS = {
+    "sparft-hf32": "sparft, HF generate fp32 (first release)",
+    "sparft": "sparft, vLLM bf16 + bf16 update (default)",
+    "trl": "TRL GRPOTrainer, generate fp32",
+    "trl-vllm": "TRL GRPOTrainer, colocated vLLM",
+}
+
+
+def peak_rss_gib() -> float:
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="smollm2-135m-instruct")
     parser.add_argument("--teacher", default="sparft")
-    parser.add_argument("--batch", type=int, default=2, help="prompts per step (B)")
+    parser.add_argument(
+        "--sides", default=",".join(SIDES), help=f"comma-separated, from {', '.join(SIDES)}"
+    )
+    parser.add_argument("--batch", type=int, default=4, help="prompts per step (B)")
     parser.add_argument("--generations", type=int, default=8, help="completions per prompt (G)")
-    parser.add_argument("--tokens", type=int, default=16, help="max new tokens (T)")
-    parser.add_argument("--steps", type=int, default=6, help="timed steps per side")
+    parser.add_argument("--tokens", type=int, default=32, help="max new tokens (T)")
+    parser.add_argument("--steps", type=int, default=5, help="timed steps per side")
     parser.add_argument("--lr", type=float, default=1e-6)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="write the figures here")
     args = parser.parse_args()
+    names = [n.strip() for n in args.sides.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(SIDES))
+    if unknown or not names:
+        parser.error(f"--sides: unknown {unknown}; choose from {', '.join(SIDES)}")
+    for option in ("batch", "generations", "tokens", "steps"):
+        if getattr(args, option) < 1:
+            parser.error(f"--{option} must be >= 1, got {getattr(args, option)}")
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB (TRL's engine: not a memory share)
 
     import torch
 
     pool, arms = data()
-    runs: dict[str, list[dict[str, float]]] = {"sparft": [], "trl": []}
+    runs: dict[str, list[dict[str, float]]] = {n: [] for n in names}
+    start: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        sides = {"sparft": SparftSide(args, pool, arms), "trl": TRLSide(args, pool, tmp)}
+        sides = {}
+        for name in names:
+            t0 = time.perf_counter()
+            if name.startswith("sparft"):
+                sides[name] = SparftSide(args, pool, arms, fast=name == "sparft")
+            else:
+                sides[name] = TRLSide(args, pool, tmp, use_vllm=name == "trl-vllm")
+            start[name] = time.perf_counter() - t0
         for i in range(args.steps + 1):
             for name, side in sides.items():
                 record = side.step()
-                if i > 0:  # the first step of each side warms up
+                if i > 0:  # the first step of each side warms up (and starts engines)
                     runs[name].append(record)
 
     def med(side: str, key: str) -> float:
         return statistics.median(r[key] for r in runs[side])
 
-    def best(side: str, key: str = "step_s") -> float:
-        return min(r[key] for r in runs[side])
-
-    def per_token(side: str) -> float:
-        return statistics.median(r["step_s"] / max(r["tokens"], 1) for r in runs[side])
-
-    # Each sparft step ran right before its TRL step: their ratio cancels most of the
-    # machine's load changes, so the median of these paired ratios is the robust figure.
-    paired = statistics.median(
-        a["step_s"] / b["step_s"] for a, b in zip(runs["sparft"], runs["trl"])
-    )
-    share = sum(r["overhead_s"] for r in runs["sparft"]) / sum(r["step_s"] for r in runs["sparft"])
-    result = {
+    base = names[0]
+    result: dict = {
         "config": vars(args),
         "torch_threads": torch.get_num_threads(),
-        "sparft_step_s": med("sparft", "step_s"),
-        "trl_step_s": med("trl", "step_s"),
-        "ratio_step": med("sparft", "step_s") / med("trl", "step_s"),
-        "ratio_paired": paired,
-        "sparft_best_step_s": best("sparft"),
-        "trl_best_step_s": best("trl"),
-        "ratio_best": best("sparft") / best("trl"),
-        "ratio_per_token": per_token("sparft") / per_token("trl"),
-        "sparft_teacher_env_share": share,
+        "cpu_bf16": _cpu_bf16(),
+        "baseline": base,
+        "peak_rss_gib": peak_rss_gib(),
+        "sides": {},
         "raw": runs,
     }
     print(
         f"one GRPO step, B={args.batch} G={args.generations} T<={args.tokens}, {args.model}, "
-        f"CPU float32, {torch.get_num_threads()} threads, median of {args.steps}"
+        f"CPU ({result['cpu_bf16']}), {torch.get_num_threads()} threads, median of "
+        f"{args.steps} steps; speed-up against {base}"
     )
-    for side, label in (("sparft", "sparft GRPOLearner"), ("trl", "TRL GRPOTrainer")):
-        gen = med(side, "generate_s")
-        print(
-            f"  {label:<18}: median {med(side, 'step_s'):6.2f} s/step (generation {gen:.2f} s, "
-            f"rest {med(side, 'step_s') - gen:.2f} s), fastest {best(side):6.2f} s, "
-            f"{1e3 * per_token(side):6.1f} ms/token"
+    for name in names:
+        phases = ("generate_s", "backward_s", "optimizer_s", "push_s")
+        parts = {k: med(name, k) for k in phases if k in runs[name][0]}
+        paired = statistics.median(
+            b["step_s"] / a["step_s"] for a, b in zip(runs[name], runs[base])
         )
-    print(
-        f"  ratio sparft/TRL  : medians {result['ratio_step']:.3f}, paired steps {paired:.3f}, "
-        f"fastest steps {result['ratio_best']:.3f}, per generated token {result['ratio_per_token']:.3f}"
-    )
-    print(f"  teacher + env share of the sparft step: {100 * share:.3f}%")
+        entry = {
+            "step_s": med(name, "step_s"),
+            **{k: v for k, v in parts.items()},
+            "rest_s": med(name, "step_s") - sum(parts.values()),
+            "setup_s": start[name],
+            "speedup_paired": paired,
+            "speedup_medians": med(base, "step_s") / med(name, "step_s"),
+        }
+        if name.startswith("sparft"):
+            entry["teacher_env_share"] = sum(r["overhead_s"] for r in runs[name]) / sum(
+                r["step_s"] for r in runs[name]
+            )
+        result["sides"][name] = entry
+        shown = ", ".join(f"{k[:-2]} {v:.2f}" for k, v in parts.items())
+        print(
+            f"  {LABELS[name]:<42}: {entry['step_s']:6.2f} s/step ({shown}, rest "
+            f"{entry['rest_s']:.2f}); x{paired:.2f} paired, x{entry['speedup_medians']:.2f} "
+            f"medians; set-up {start[name]:.1f} s"
+        )
+    for name in names:
+        if "teacher_env_share" in result["sides"][name]:
+            share = result["sides"][name]["teacher_env_share"]
+            print(f"  teacher + env share of the {name} step: {100 * share:.3f}%")
+    print(f"  peak resident memory of this process: {result['peak_rss_gib']:.2f} GiB")
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=1))
+
+
+def _cpu_bf16() -> str:
+    from sparft.trainers.models import cpu_bf16_instructions
+
+    return f"bf16 instructions: {cpu_bf16_instructions() or 'none'}"
 
 
 if __name__ == "__main__":

@@ -201,6 +201,7 @@ class GRPOLearner:
         self._initial = self._trainable_state() if cfg.reset_weights else None
         self.seed = cfg.seed
         self.updates = 0
+        self._phase_times: dict[str, float] = {}
         self.optimizer = self._make_optimizer()
 
     @property
@@ -378,10 +379,13 @@ class GRPOLearner:
             if self.config.max_grad_norm > 0
             else torch.tensor(0.0)
         )
+        t0 = time.perf_counter()
         self.optimizer.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.updates += 1
+        t1 = time.perf_counter()
         self._sync_generator()
+        self._phase_times = {"time_optimizer": t1 - t0, "time_push": time.perf_counter() - t1}
         return float(norm)
 
     def _sync_generator(self) -> None:
@@ -445,12 +449,15 @@ class GRPOLearner:
         loss, diag = self.backward(
             rollouts.prompt_ids, rollouts.completion_ids, adv, sampler_logps=rollouts.logprobs
         )
+        t3 = time.perf_counter()
         grad_norm = self._optimizer_step()
         extra = {
             **diag,
             "grad_norm": grad_norm,
             "time_generate": t_generate,
             "time_reward": t2 - t0 - t_generate,
+            "time_backward": t3 - t2,  # log-probs, loss and backward pass
+            **self._phase_times,
             "time_update": time.perf_counter() - t2,
         }
         return self._outcome(example_ids, arms, step, rollouts, rewards, adv, loss, extra, t0)
@@ -479,6 +486,7 @@ class GRPOLearner:
         kept[np.flatnonzero(varied)[: int(keep)]] = True
         t2 = time.perf_counter()
         loss, diag, grad_norm = 0.0, {}, 0.0
+        phases = {"time_backward": 0.0, "time_optimizer": 0.0, "time_push": 0.0}
         if kept.any():
             rows = [i * g + j for i in np.flatnonzero(kept) for j in range(g)]
             logprobs = rollouts.logprobs
@@ -488,7 +496,9 @@ class GRPOLearner:
                 compute_advantages(rewards[kept], scale),
                 sampler_logps=None if logprobs is None else [logprobs[r] for r in rows],
             )
+            t3 = time.perf_counter()
             grad_norm = self._optimizer_step()
+            phases = {"time_backward": t3 - t2, **self._phase_times}
         extra = {
             **diag,
             "grad_norm": grad_norm,
@@ -497,6 +507,7 @@ class GRPOLearner:
             "informative": int(varied.sum()),
             "time_generate": t_generate,
             "time_reward": t2 - t0 - t_generate,
+            **phases,
             "time_update": time.perf_counter() - t2,
         }
         adv = compute_advantages(rewards, scale)

@@ -43,7 +43,12 @@ from sparft.curricula.examples import Example
 from sparft.trainers.feed import CurriculumFeed
 from sparft.trainers.grpo import advantages
 
-__all__ = ["CurriculumGRPOTrainer", "answer_reward", "examples_dataset"]
+__all__ = [
+    "CurriculumGRPOTrainer",
+    "answer_reward",
+    "examples_dataset",
+    "sync_colocated_vllm_on_cpu",
+]
 
 
 def answer_reward(
@@ -74,7 +79,7 @@ def examples_dataset(examples: Mapping[str, Example]) -> Any:
     return Dataset.from_list([_row(e) for e in examples.values()])
 
 
-def _sync_weights_through_reload(trainer: GRPOTrainer) -> None:
+def sync_colocated_vllm_on_cpu(trainer: GRPOTrainer) -> None:
     """Make TRL's colocated vLLM take the policy's weights on vLLM's CPU build too.
 
     TRL's colocate sync hands each parameter to ``model_runner.model.load_weights``.
@@ -141,7 +146,7 @@ class CurriculumGRPOTrainer(GRPOTrainer):
             )
         self._round: Any = None
         if getattr(self, "use_vllm", False) and self.vllm_mode == "colocate":
-            _sync_weights_through_reload(self)
+            sync_colocated_vllm_on_cpu(self)
 
     def _generate_and_score_completions(self, inputs: list[dict[str, Any]]) -> dict[str, Any]:
         if not self.model.training:  # evaluation keeps its own data

@@ -198,3 +198,14 @@ def test_rows_without_groups_take_the_padded_layout():
     assert group_rows([[1, 2], [1, 2], [3], [3]], 2)
     assert not group_rows([[1, 2], [3], [3], [1, 2]], 2)
     assert not group_rows([[1], [1], [1]], 2)
+
+
+def test_a_step_reports_its_phases():
+    learner = helpers.make_learner()
+    out = learner.train_step(IDS, np.array([0, 1]), step=0)
+    phases = ("time_backward", "time_optimizer", "time_push")
+    assert all(out.extra[k] >= 0 for k in phases)
+    # the update's phases are parts of it (the push is 0 here: no engine to push into)
+    assert sum(out.extra[k] for k in phases) <= out.extra["time_update"] + 1e-9
+    filtered = learner.train_step_filtered(IDS, np.array([0, 1]), step=1, keep=1)
+    assert all(k in filtered.extra for k in phases)
