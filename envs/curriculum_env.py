@@ -70,6 +70,59 @@ def check_settings(
         raise ValueError(f"reward_signal {signal.name!r} needs held-out evaluations: eval_every=0 turns them off")
 
 
+#: ``rgb_array`` layout in pixels: bar width, gap between arms, panel height, margin.
+_BAR, _GAP, _PANEL, _PAD = 6, 3, 48, 4
+_WHITE, _GREY, _DARK = (255, 255, 255), (200, 200, 200), (110, 110, 110)
+_GREEN, _BLUE, _ORANGE, _RED = (44, 160, 44), (31, 119, 180), (255, 127, 14), (214, 39, 40)
+
+
+def rgb_frame(
+    solve_rate: np.ndarray, share: np.ndarray, progress: np.ndarray, used: float
+) -> np.ndarray:
+    """The ``rgb_array`` picture of the arms: three panels of one bar per arm, then the budget.
+
+    Top to bottom: solve rate (green, ``[0, 1]``), share of the examples drawn (blue,
+    ``[0, 1]``), learning progress (``[-1, 1]`` about a grey midline: orange up, red
+    down), and the fraction ``used`` of the budget as a dark strip. Values are clipped
+    to those ranges and NaN drawn as 0 (a picture, not a check). For K arms the frame is
+    ``(160, 9 * K + 5 rounded up to a multiple of 16, 3)`` uint8, the same at every step
+    (video encoders want sides that are multiples of 16).
+    """
+    k = len(solve_rate)
+    width = -(-(2 * _PAD + k * (_BAR + _GAP) - _GAP) // 16) * 16
+    x = np.arange(width) - _PAD
+    arm = np.clip(x // (_BAR + _GAP), 0, k - 1)
+    in_bar = (x >= 0) & (x < k * (_BAR + _GAP)) & (x % (_BAR + _GAP) < _BAR)
+    rows = np.arange(_PANEL)[:, None]
+
+    def band(height: int, colour: tuple[int, int, int] = _WHITE) -> np.ndarray:
+        out = np.empty((height, width, 3), dtype=np.uint8)
+        out[:] = colour
+        return out
+
+    def panel(values: np.ndarray, lo: float, up: tuple, down: tuple = _RED) -> np.ndarray:
+        # Pixel row of value v, counted from the top: v = 1 is row 0, v = lo is row _PANEL.
+        v = np.clip(np.nan_to_num(np.asarray(values, dtype=np.float64)), lo, 1.0)[arm]
+        end = np.rint(_PANEL * (1.0 - v) / (1.0 - lo)).astype(np.int64)
+        zero = round(_PANEL / (1.0 - lo))
+        out = band(_PANEL)
+        if zero < _PANEL:
+            out[zero] = _GREY
+        out[in_bar & (rows >= end) & (rows < zero)] = up
+        out[in_bar & (rows >= zero) & (rows < end)] = down
+        return out
+
+    strip = band(8)
+    strip[2:6, _PAD : _PAD + round((width - 2 * _PAD) * min(max(float(used), 0.0), 1.0))] = _DARK
+    panels = [
+        panel(solve_rate, 0.0, _GREEN),
+        panel(share, 0.0, _BLUE),
+        panel(progress, -1.0, _ORANGE),
+    ]
+    rule = band(2, _GREY)
+    return np.concatenate([band(2), panels[0], rule, panels[1], rule, panels[2], band(2), strip])
+
+
 class CurriculumEnv(gym.Env):
     """A teacher picks what a GRPO learner trains on; each step is one update.
 
@@ -120,7 +173,10 @@ class CurriculumEnv(gym.Env):
         history_alpha: smoothing weight of the newest pull in the per-arm solve rate.
         preset: simulator preset when ``learner`` is ``None`` (:mod:`sparft.envs.presets`).
         sim_params: :class:`SimParams` (or a mapping of overrides) for that simulator.
-        render_mode: ``None`` or ``"ansi"`` (a text table of the arms).
+        render_mode: ``None``, ``"ansi"`` (a text table of the arms) or ``"rgb_array"``
+            (an ``(H, W, 3)`` uint8 picture of the same table: per arm, bars of solve rate,
+            share of examples drawn and learning progress, and the budget used; the size
+            depends only on the number of arms).
         budget_unit: ``"steps"`` (GRPO updates), ``"rollouts"`` (completions generated,
             every candidate of a filtering teacher included) or ``"tokens"`` (completion
             tokens generated): what equal budgets hold equal between strategies that
@@ -136,8 +192,8 @@ class CurriculumEnv(gym.Env):
             ``dynamic_filter`` teacher's ``env_options()``.
     """
 
-    # render_fps only matters to video recorders; declared because the checker asks for it.
-    metadata = {"render_modes": ["ansi"], "render_fps": 30}
+    # render_fps: the rate a video recorder plays rgb_array frames at (one frame per update).
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 30}
 
     def __init__(
         self,
@@ -258,10 +314,14 @@ class CurriculumEnv(gym.Env):
         used = min(self.spent, self.budget)
         return observation(self.history, used, self.budget), reward, terminated, False, info
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        h = self.history
+        if self.render_mode == "rgb_array":
+            share = h.examples / max(int(h.examples.sum()), 1)
+            used = min(self.spent, self.budget) / self.budget
+            return rgb_frame(h.solve_rate, share, h.progress, used)
         if self.render_mode != "ansi":
             return None
-        h = self.history
         lines = [f"step {self.t}/{self.budget}", " arm  size  solve_rate  pulls  progress"]
         for k in range(self.arms.n_arms):
             lines.append(
