@@ -42,8 +42,15 @@ def _load(name: str):
         raise
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad option said in one line (the usage is one ``--help`` away)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}; see {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="sparft",
         description="Self-paced reinforcement fine-tuning: curricula, bandits and GRPO.",
     )
@@ -68,7 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help, --version, or a bad option (said in one line)
+        return e.code if isinstance(e.code, int) else EXIT_BAD_INPUT
     if not getattr(args, "_module", None):
         parser.print_help()
         return EXIT_BAD_INPUT

@@ -38,6 +38,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from sparft.experiments.options import count
+
 HELP = "compare strategies x seeds at an equal budget: table, CSV, plots, statistics"
 INTERRUPTED = "re-run the same command to finish the missing cells"
 
@@ -48,8 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="rebuild table, CSV and plots from BENCH_DIR's finished cells; run nothing")
     p.add_argument("--strategies", help="comma-separated strategies (default: bench.strategies); "
                    "BANDIT+SIGNAL composes one")
-    p.add_argument("--seeds", type=int, help="seeds per strategy (default: bench.seeds, 16)")
-    p.add_argument("--workers", type=int, help="worker processes (default: bench.workers, 2)")
+    p.add_argument("--seeds", type=count, help="seeds per strategy (default: bench.seeds, 16)")
+    p.add_argument("--workers", type=count, help="worker processes (default: bench.workers, 2)")
     p.add_argument("--executor", choices=["local", "ray"],
                    help="where cells run: local worker processes or Ray tasks (default: bench.executor, local)")
     p.add_argument("--address", help="Ray cluster address for --executor ray: HOST:PORT, auto or ray://... "

@@ -30,32 +30,27 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sparft.experiments.options import count, natural, nonnegative, seed_list
+
 HELP = "fit the simulator to a bench's real runs; report its errors and rank agreement"
-
-
-def _seeds(text: str) -> list[int]:
-    try:
-        return [int(s) for s in text.split(",") if s.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated seeds like 0,2, got {text!r}") from None
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("bench", metavar="BENCH_DIR", help="the folder `sparft bench CONFIG --out DIR` wrote")
     p.add_argument("--out", required=True, metavar="PRESET.json", help="the calibrated preset file to write")
-    p.add_argument("--fit-seeds", type=_seeds, help="seeds whose cells are fitted (default: the even seeds)")
-    p.add_argument("--check-seeds", type=_seeds, help="seeds the fit is checked on (default: the other seeds)")
-    p.add_argument("--sim-seeds", type=int, default=16, help="seeds per strategy of the simulated benches (16)")
+    p.add_argument("--fit-seeds", type=seed_list, help="seeds whose cells are fitted (default: the even seeds)")
+    p.add_argument("--check-seeds", type=seed_list, help="seeds the fit is checked on (default: the other seeds)")
+    p.add_argument("--sim-seeds", type=count, default=16, help="seeds per strategy of the simulated benches (16)")
     p.add_argument("--no-rank", action="store_true", help="skip the simulated benches and the rank agreement")
     p.add_argument("--noise", choices=["spread", "zero"],
                    help="update_noise: match the real spread between seeds (default with the rank "
                    "agreement) or leave it at 0 (default with --no-rank)")
-    p.add_argument("--accuracy-weight", type=float, default=0.0,
+    p.add_argument("--accuracy-weight", type=nonnegative, default=0.0,
                    help="weight of the held-out accuracy's likelihood in the fit (default 0: rollouts only)")
     p.add_argument("--fields", help="comma-separated SimParams fields to fit (default: all of "
                    "topic_skill, discrimination, learning_rate, transfer, forgetting, variance_exponent, memorisation)")
-    p.add_argument("--starts", type=int, default=4, help="optimiser starts (4)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the optimiser's starts and the bootstrap")
+    p.add_argument("--starts", type=count, default=4, help="optimiser starts (4)")
+    p.add_argument("--seed", type=natural, default=0, help="seed of the optimiser's starts and the bootstrap")
     p.add_argument("--env-id", help="Gymnasium id stored in the preset (default: the shipped id of its name, if any)")
 
 

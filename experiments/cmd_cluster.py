@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from sparft.experiments.options import count, fraction, natural
+
 HELP = "build the SPaRFT arms (embed + difficulty + k-means + reduction) from a data source"
 
 
@@ -36,22 +38,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="data spec: arith[:seed=S,n=N], gsm8k:PATH, jsonl:PATH,... (default: arith)",
     )
     p.add_argument("--split", default="train", help="split to cluster (default: train)")
-    p.add_argument("--n", type=int, default=None, help="use a seeded subset of N examples")
+    p.add_argument("--n", type=count, default=None, help="use a seeded subset of N examples")
     p.add_argument("--out", required=True, help="output folder for arms.json and clusters.png")
     p.add_argument(
         "--k",
-        type=int,
+        type=count,
         default=None,
         help="number of arms (default 8, or the suggestion with --suggest-k)",
     )
     p.add_argument(
         "--per-cluster",
-        type=int,
+        type=natural,
         default=13,
         help="examples kept per arm, l (0: keep all; default 13)",
     )
     p.add_argument(
-        "--pca-dim", type=int, default=32, help="PCA dimensions of the embeddings (default 32)"
+        "--pca-dim", type=count, default=32, help="PCA dimensions of the embeddings (default 32)"
     )
     p.add_argument(
         "--difficulty",
@@ -62,7 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--difficulty-weight",
-        type=float,
+        type=fraction,
         default=0.5,
         help="share of the feature variance given to difficulty (0: meaning only; default 0.5)",
     )
@@ -73,7 +75,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="how to keep l examples per cluster (default farthest-point)",
     )
     p.add_argument(
-        "--seed", type=int, default=0, help="seeds the data draw, PCA, k-means and reduction"
+        "--seed", type=natural, default=0, help="seeds the data draw, PCA, k-means and reduction"
     )
     p.add_argument(
         "--suggest-k",
@@ -108,13 +110,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--samples",
-        type=int,
+        type=count,
         default=8,
         help="answers sampled per question for solve_rate (default 8)",
     )
     p.add_argument(
         "--max-new-tokens",
-        type=int,
+        type=count,
         default=16,
         help="completion length for solve_rate (default 16)",
     )

@@ -28,6 +28,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from sparft.experiments.options import count
+
 HELP = "the main job: simulated benchmark of every strategy, then a short real GRPO run"
 INTERRUPTED = "re-run the same command to continue"
 
@@ -42,11 +44,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", help="demo config (default: configs/demo.yaml of this sparft)")
     p.add_argument("--out", help="output folder (default: <run.out>/demo)")
     p.add_argument("--sim-only", action="store_true", help="skip the real GRPO run")
-    p.add_argument("--seeds", type=int, help="seeds per strategy in the benchmark (default 16)")
-    p.add_argument("--budget", type=int, help="GRPO steps per simulated run (default 300)")
+    p.add_argument("--seeds", type=count, help="seeds per strategy in the benchmark (default 16)")
+    p.add_argument("--budget", type=count, help="GRPO steps per simulated run (default 300)")
     p.add_argument("--strategies", help="comma-separated strategies (default: all of the config's)")
-    p.add_argument("--workers", type=int, help="benchmark worker processes (default 2)")
-    p.add_argument("--real-steps", type=int, help="GRPO steps of the real run (default: its config's)")
+    p.add_argument("--workers", type=count, help="benchmark worker processes (default 2)")
+    p.add_argument("--real-steps", type=count, help="GRPO steps of the real run (default: its config's)")
     p.add_argument("--real-strategies",
                    help="comma-separated strategies of the live real run (default: demo.real_strategies)")
     p.add_argument("--wandb", choices=["online", "offline", "disabled"], help="W&B mode (default offline)")

@@ -33,16 +33,18 @@ import argparse
 import sys
 from pathlib import Path
 
+from sparft.experiments.options import count, natural
+
 HELP = "tune a config with Optuna (sweep.space); resumable, many workers via journal or RDB storage"
 INTERRUPTED = "re-run the same command (same --study) to continue the study"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="config file (YAML) with a sweep section")
-    p.add_argument("--trials", type=int, help="COMPLETE trials wanted (default: sweep.trials)")
+    p.add_argument("--trials", type=count, help="COMPLETE trials wanted (default: sweep.trials)")
     p.add_argument("--storage", help="journal:PATH, sqlite:///PATH or an RDB URL (default: SQLite in --out)")
     p.add_argument("--study", help="study name (default: sweep.study, else the config name)")
-    p.add_argument("--n-jobs", type=int, help="parallel trials in this process (default: sweep.n_jobs); "
+    p.add_argument("--n-jobs", type=count, help="parallel trials in this process (default: sweep.n_jobs); "
                    "with --executor ray, Ray tasks at once (default: as many as the cluster holds)")
     p.add_argument("--executor", choices=["local", "ray"], default="local",
                    help="local: threads in this process; ray: one Ray task per trial on a cluster")
@@ -53,7 +55,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="override a config value (repeatable)")
     p.add_argument("--wandb", choices=["online", "offline", "disabled"],
                    help="W&B mode: one W&B run per trial, grouped by the study name")
-    p.add_argument("--compare-seeds", type=int, default=16,
+    p.add_argument("--compare-seeds", type=natural, default=16,
                    help="fresh seeds on which default and best are scored at the end (0: skip; default 16)")
     p.add_argument("--quiet", action="store_true", help="no per-trial lines")
 
@@ -82,8 +84,6 @@ def run(args: argparse.Namespace) -> int:
     dims = sweep.search_space(cfg)
     if not dims:
         raise ValueError("sweep.space is empty: declare what to tune, e.g. sweep.space: {strategy.params: auto}")
-    if args.compare_seeds < 0:
-        raise ValueError("--compare-seeds must be >= 0")
     study_name = cfg.sweep.study or cfg.name
     out = Path(args.out) if args.out else Path(cfg.run.out) / f"sweep-{study_name}"
     check_writable(out)
