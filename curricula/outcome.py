@@ -48,6 +48,10 @@ class StepOutcome:
         eval: held-out metrics when the learner was evaluated after this step
             (e.g. ``{"accuracy": 0.41}``), else empty.
         extra: learner-specific numbers (KL, clip fraction, learning rate).
+        stats: the batch statistics (:class:`~sparft.curricula.signals.BatchStats`),
+            set once by the curriculum core that accounted for the step
+            (:class:`~sparft.envs.core.CurriculumCore`); signals and teachers reuse them.
+            Not part of equality.
     """
 
     step: int
@@ -60,6 +64,7 @@ class StepOutcome:
     wall_time: float = 0.0
     eval: Mapping[str, float] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    stats: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.arms = np.asarray(self.arms, dtype=np.int64)

@@ -135,9 +135,16 @@ def batch_stats(
 
 
 def _outcome_stats(outcome: StepOutcome, n_arms: int | None) -> BatchStats:
+    acc = outcome.eval.get("accuracy") if outcome.eval else None
+    carried = outcome.stats  # computed once by the curriculum core that ran the step
+    if (
+        isinstance(carried, BatchStats)
+        and (n_arms is None or carried.n_arms == n_arms)  # absent arms only add zeros
+        and carried.evaluated == (acc is not None)
+    ):
+        return carried
     if n_arms is None:
         n_arms = int(outcome.arms.max()) + 1 if outcome.arms.size else 1
-    acc = outcome.eval.get("accuracy") if outcome.eval else None
     return batch_stats(outcome.rewards, outcome.advantages, outcome.arms, n_arms, acc)
 
 

@@ -20,15 +20,12 @@ from gymnasium import spaces
 from sparft.curricula import signals
 from sparft.curricula.arms import ArmSet
 from sparft.curricula.outcome import StepOutcome
+from sparft.envs.core import BUDGET_UNITS, CurriculumCore
 from sparft.envs.learner import Learner
-from sparft.envs.sampling import ACTION_MODES, ArmTable
+from sparft.envs.sampling import ACTION_MODES
 from sparft.envs.simulator import SimParams, SimulatedLearner
 
 __all__ = ["BUDGET_UNITS", "CurriculumEnv", "observation_space", "action_space"]
-
-#: What an episode's budget counts: GRPO updates, rollouts generated, or completion tokens.
-BUDGET_UNITS = ("steps", "rollouts", "tokens")
-
 
 def observation_space(n_arms: int) -> spaces.Box:
     """``[solve_rate (K), pulls (K), progress (K), budget_used (1)]``, float32."""
@@ -44,28 +41,15 @@ def action_space(mode: str, n_arms: int, n_items: int, batch_size: int) -> space
     return spaces.MultiDiscrete(np.full(batch_size, n_items, dtype=np.int64))
 
 
-def observation(history: signals.ArmHistory, t: int | np.ndarray, budget: int) -> np.ndarray:
-    """The observation of :func:`observation_space` from an ArmHistory (any leading dims)."""
-    k = history.n_arms
-    out = np.empty((*history.batch_shape, 3 * k + 1), dtype=np.float32)
-    out[..., :k] = history.solve_rate
-    total = history.examples.sum(axis=-1, keepdims=True)
-    out[..., k : 2 * k] = history.examples / np.maximum(total, 1)
-    out[..., 2 * k : 3 * k] = history.progress
-    out[..., -1] = np.asarray(t) / budget
-    return out
-
-
 def check_settings(
     batch_size: Any, budget: Any, action_mode: str, eval_every: Any, signal: signals.Signal
 ) -> None:
+    """The settings checked before any learner is built (the core checks them too)."""
     for value, what in ((batch_size, "batch_size"), (budget, "budget")):
         if isinstance(value, bool) or int(value) != value or value < 1:
             raise ValueError(f"{what} must be a positive integer, got {value!r}")
     if action_mode not in ACTION_MODES:
         raise ValueError(f"action_mode {action_mode!r} is not one of {', '.join(ACTION_MODES)}")
-    if eval_every is not None and (isinstance(eval_every, bool) or int(eval_every) != eval_every or eval_every < 0):
-        raise ValueError(f"eval_every must be None (only at the end), 0 (never) or a positive integer, got {eval_every!r}")
     if signal.needs_eval and eval_every == 0:
         raise ValueError(f"reward_signal {signal.name!r} needs held-out evaluations: eval_every=0 turns them off")
 
@@ -215,10 +199,6 @@ class CurriculumEnv(gym.Env):
     ) -> None:
         self.signal = signals.get(reward_signal)
         check_settings(batch_size, budget, action_mode, eval_every, self.signal)
-        if budget_unit not in BUDGET_UNITS:
-            raise ValueError(f"budget_unit {budget_unit!r} is not one of {', '.join(BUDGET_UNITS)}")
-        if isinstance(oversample, bool) or int(oversample) != oversample or oversample < 1:
-            raise ValueError(f"oversample must be a positive integer, got {oversample!r}")
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not one of {self.metadata['render_modes']}")
         if learner is None:
@@ -241,37 +221,47 @@ class CurriculumEnv(gym.Env):
                 f"filter_groups needs a learner with train_step_filtered (DAPO dynamic sampling); "
                 f"{type(learner).__name__} has none"
             )
-        self.oversample = int(oversample)
         self.filter_groups = bool(filter_groups)
         self.learner = learner
-        self.arms = arms
-        self.table = ArmTable(arms.sizes)
-        self._ids = arms.ids
-        self.batch_size = int(batch_size)
         self.group_size = None if group_size is None else int(group_size)
-        self.budget = int(budget)
-        self.budget_unit = budget_unit
-        self.spent = 0
-        self.action_mode = action_mode
         if eval_every is None and self.signal.needs_eval:
             eval_every = 1
-        self.eval_every = eval_every
+        self.core = CurriculumCore(
+            arms,
+            batch_size,
+            action_mode=action_mode,
+            budget=budget,
+            budget_unit=budget_unit,
+            eval_every=eval_every,
+            history_alpha=history_alpha,
+            oversample=oversample,
+        )
         self.render_mode = render_mode
-        self.history = signals.ArmHistory(arms.n_arms, alpha=history_alpha)
         self.observation_space = observation_space(arms.n_arms)
-        self.action_space = action_space(action_mode, arms.n_arms, len(self._ids), self.n_slots)
-        self.t = 0
+        self.action_space = action_space(action_mode, arms.n_arms, len(arms.ids), self.n_slots)
         self._needs_reset = True
         self._last_outcome: StepOutcome | None = None
+
+    # The run's settings and state live in the core; read them here.
+    arms = property(lambda self: self.core.arms)
+    table = property(lambda self: self.core.table)
+    history = property(lambda self: self.core.history)
+    batch_size = property(lambda self: self.core.batch_size)
+    oversample = property(lambda self: self.core.oversample)
+    action_mode = property(lambda self: self.core.action_mode)
+    budget = property(lambda self: self.core.budget)
+    budget_unit = property(lambda self: self.core.budget_unit)
+    eval_every = property(lambda self: self.core.eval_every)
+    n_slots = property(lambda self: self.core.n_slots, doc="Examples rolled out per step.")
+    t = property(lambda self: self.core.t, doc="Updates made in this episode.")
+    spent = property(lambda self: self.core.spent, doc="Budget spent, in budget_unit.")
 
     # ----------------------------------------------------------------- gym API
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         # The learner's own randomness is seeded from the env's generator: one seed fixes both.
         self.learner.reset(int(self.np_random.integers(2**63 - 1)))
-        self.history.reset()
-        self.t = 0
-        self.spent = 0
+        self.core.reset()
         self._needs_reset = False
         self._last_outcome = None
         info = self._sizes()
@@ -279,40 +269,33 @@ class CurriculumEnv(gym.Env):
             metrics = dict(self.learner.evaluate("test"))
             self.history.observe_eval(metrics.get("accuracy", np.nan))
             info["eval"] = metrics
-        return observation(self.history, 0, self.budget), info
+        return self.core.observation(), info
 
     def step(self, action):
         if self._needs_reset:
             raise RuntimeError("the episode is over (or never began): call reset() before step()")
-        slot_arms, items = self.draw(action)
-        ids = tuple(self._ids[i] for i in items)
+        core = self.core
+        slot_arms, items = core.draw(action, self.np_random)
+        ids = core.example_ids(items)
         if self.filter_groups:
-            outcome = self.learner.train_step_filtered(ids, slot_arms, self.t, keep=self.batch_size)
+            outcome = self.learner.train_step_filtered(ids, slot_arms, core.t, keep=self.batch_size)
         else:
-            outcome = self.learner.train_step(ids, slot_arms, self.t)
+            outcome = self.learner.train_step(ids, slot_arms, core.t)
         self._check_outcome(outcome)
-        self.t += 1
-        before, self.spent = self.spent, self.spent + self.cost(outcome)
-        terminated = self.spent >= self.budget
+        evaluate, terminated = core.spend(outcome)
         metrics = None
-        crossed = bool(self.eval_every) and self.spent // self.eval_every > before // self.eval_every
-        if crossed or (terminated and self.eval_every != 0):
+        if evaluate:
             metrics = dict(self.learner.evaluate("test"))
             outcome.eval = metrics
-        stats = signals.batch_stats(
-            outcome.rewards, outcome.advantages, outcome.arms, self.arms.n_arms,
-            None if metrics is None else metrics.get("accuracy"),
-        )
-        reward = float(self.signal.batch_values(stats, self.history))
-        self.history.update_stats(stats)
+        accuracy = None if metrics is None else metrics.get("accuracy")
+        stats, reward = core.record(outcome, accuracy, self.signal)
         self._last_outcome = outcome
         self._needs_reset = terminated
         info = self._sizes()
-        info.update(outcome=outcome, arm_counts=stats.counts, step=self.t)
+        info.update(outcome=outcome, arm_counts=stats.counts, step=core.t)
         if metrics is not None:
             info["eval"] = dict(metrics)
-        used = min(self.spent, self.budget)
-        return observation(self.history, used, self.budget), reward, terminated, False, info
+        return core.observation(), reward, terminated, False, info
 
     def render(self) -> str | np.ndarray | None:
         h = self.history
@@ -331,30 +314,12 @@ class CurriculumEnv(gym.Env):
 
     # ---------------------------------------------------------------- helpers
     def cost(self, outcome: StepOutcome) -> int:
-        """What one update spends of the budget: 1 step, its rollouts (every candidate a
-        filtering teacher generated counts) or its generated tokens."""
-        if self.budget_unit == "steps":
-            return 1
-        if self.budget_unit == "rollouts":
-            return int(np.asarray(outcome.rewards).size)
-        return int(outcome.n_tokens)
+        """What one update spends of the budget (see :meth:`CurriculumCore.cost`)."""
+        return self.core.cost(outcome)
 
     def draw(self, action) -> tuple[np.ndarray, np.ndarray]:
         """(arm of each slot, item index of each slot) for an action; uses ``self.np_random``."""
-        table, b = self.table, self.n_slots
-        if self.action_mode == "arm":
-            arm = int(action)
-            if not 0 <= arm < table.n_arms:
-                raise ValueError(f"action {action!r} is not an arm in [0, {table.n_arms})")
-            items = table.draw_arm(np.asarray(arm), self.np_random.random(table.max_size), b)
-            return np.full(b, arm, dtype=np.int64), items
-        act = np.asarray(action, dtype=np.int64).reshape(-1)
-        bound = table.n_arms if self.action_mode == "arms" else table.n_items
-        if act.shape != (b,) or act.min() < 0 or act.max() >= bound:
-            raise ValueError(f"action must be {b} integers in [0, {bound}) for action_mode={self.action_mode!r}")
-        if self.action_mode == "arms":
-            return act.copy(), table.draw_arms(act, self.np_random.random(table.n_items))
-        return table.item_arm[act], act.copy()
+        return self.core.draw(action, self.np_random)
 
     def _check_outcome(self, outcome: StepOutcome) -> None:
         if outcome.batch_size != self.n_slots:
@@ -368,22 +333,7 @@ class CurriculumEnv(gym.Env):
             )
 
     def _sizes(self) -> dict[str, Any]:
-        return {
-            "step": self.t,
-            "batch_size": self.batch_size,
-            "group_size": self.group_size,
-            "budget": self.budget,
-            "budget_unit": self.budget_unit,
-            "spent": self.spent,
-            "n_arms": self.arms.n_arms,
-            "action_mode": self.action_mode,
-            "oversample": self.oversample,
-        }
-
-    @property
-    def n_slots(self) -> int:
-        """Examples rolled out per step: B, or ``oversample * B`` candidates."""
-        return self.batch_size * self.oversample
+        return {**self.core.sizes(), "group_size": self.group_size}
 
     @property
     def last_outcome(self) -> StepOutcome | None:
@@ -393,9 +343,7 @@ class CurriculumEnv(gym.Env):
         """The environment's own state as JSON-able data (the learner saves its own)."""
         return {
             "np_random": self.np_random.bit_generator.state,
-            "history": self.history.state_dict(),
-            "t": int(self.t),
-            "spent": int(self.spent),
+            **self.core.state_dict(),
             "needs_reset": bool(self._needs_reset),
         }
 
@@ -405,9 +353,7 @@ class CurriculumEnv(gym.Env):
         rng = np.random.Generator(np.random.PCG64())
         rng.bit_generator.state = state["np_random"]
         self.np_random = rng
-        self.history.load_state_dict(state["history"])
-        self.t = int(state["t"])
-        self.spent = int(state.get("spent", self.t if self.budget_unit == "steps" else 0))
+        self.core.load_state_dict(state)
         self._needs_reset = bool(state.get("needs_reset", self.spent >= self.budget))
         self._last_outcome = None
 

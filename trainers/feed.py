@@ -8,12 +8,13 @@ asks the feed for the next batch of prompts and reports their rollout rewards ba
     ...engine samples G completions per prompt and scores them...
     feed.report(rewards)                   # (B, G) -> StepOutcome -> teacher.observe
 
-The feed is the environment's step split in two halves. It turns the teacher's action
-into example ids with the environment's own rule (:class:`sparft.envs.sampling.ArmTable`:
-``arm`` -- B examples of that arm, each at most once unless the arm is smaller than B;
-``arms`` -- one example per slot from that slot's arm; ``examples`` -- by index), and it
-gives the teacher the environment's observation (per-arm solve rate, share of pulls,
-progress, budget used) and ``info`` sizes. Batches are reported in the order they were
+The feed is the environment's step split in two halves over the same
+:class:`~sparft.envs.core.CurriculumCore`: ``next_batch`` is the core's draw (``arm`` --
+B examples of that arm, each at most once unless the arm is smaller than B; ``arms`` --
+one example per slot from that slot's arm; ``examples`` -- by index), ``report`` is its
+accounting (batch statistics once, history, budget), and the teacher sees the
+environment's observation (per-arm solve rate, share of pulls, progress, budget used)
+and ``info`` sizes. Batches are reported in the order they were
 chosen; :attr:`pending` counts those chosen but not yet reported -- the lag between a
 choice and its feedback that the engine imposes (0 for the TRL adapter, see
 :mod:`sparft.trainers.trl_adapter`).
@@ -33,11 +34,9 @@ from typing import Any
 
 import numpy as np
 
-from sparft.curricula import signals
 from sparft.curricula.arms import ArmSet
 from sparft.curricula.outcome import StepOutcome, group_advantages
-from sparft.envs.curriculum_env import observation
-from sparft.envs.sampling import ArmTable
+from sparft.envs.core import CurriculumCore
 
 __all__ = ["Batch", "CurriculumFeed", "draw_batch"]
 
@@ -52,34 +51,12 @@ class Batch:
 
 
 def draw_batch(
-    action: Any,
-    mode: str,
-    arms: ArmSet,
-    batch_size: int,
-    rng: np.random.Generator,
-    table: ArmTable | None = None,
+    action: Any, mode: str, arms: ArmSet, batch_size: int, rng: np.random.Generator
 ) -> tuple[list[str], np.ndarray]:
     """Example ids and their arms for one teacher action, drawn as ``CurriculumEnv.draw`` does."""
-    table = table or ArmTable(arms.sizes)
-    if mode == "arm":
-        k = int(action)
-        if not 0 <= k < arms.n_arms:
-            raise ValueError(f"arm {k} is out of range for {arms.n_arms} arms")
-        items = table.draw_arm(np.asarray(k), rng.random(table.max_size), batch_size)
-        slot_arms = np.full(batch_size, k, dtype=np.int64)
-    elif mode in ("arms", "examples"):
-        act = np.asarray(action, dtype=np.int64).reshape(-1)
-        bound = arms.n_arms if mode == "arms" else table.n_items
-        if act.shape != (batch_size,) or act.min() < 0 or act.max() >= bound:
-            raise ValueError(f"a {mode!r} action needs {batch_size} integers in [0, {bound})")
-        if mode == "arms":
-            slot_arms, items = act.copy(), table.draw_arms(act, rng.random(table.n_items))
-        else:
-            slot_arms, items = table.item_arm[act], act.copy()
-    else:
-        raise ValueError(f"unknown action_mode {mode!r}; use 'arm', 'arms' or 'examples'")
-    ids = arms.ids
-    return [ids[i] for i in items], np.asarray(slot_arms, dtype=np.int64)
+    core = CurriculumCore(arms, batch_size, action_mode=mode)
+    slot_arms, items = core.draw(action, rng)
+    return list(core.example_ids(items)), slot_arms
 
 
 class CurriculumFeed:
@@ -106,13 +83,11 @@ class CurriculumFeed:
         budget: int | None = None,
         scale_rewards: str = "group",
     ) -> None:
-        if batch_size < 1:
-            raise ValueError(f"batch_size={batch_size} must be >= 1")
-        self.teacher, self.arms, self.batch_size = teacher, arms, int(batch_size)
-        self.budget, self.scale_rewards = budget, scale_rewards
+        self.teacher, self.arms, self.scale_rewards = teacher, arms, scale_rewards
         self.mode = getattr(teacher, "action_mode", "arm")
-        self.table = ArmTable(arms.sizes)
-        self.history = signals.ArmHistory(arms.n_arms)
+        self.core = CurriculumCore(arms, batch_size, action_mode=self.mode, budget=budget)
+        self.batch_size, self.budget = self.core.batch_size, self.core.budget
+        self.history = self.core.history
         self.group_size: int | None = None
         self.rng = np.random.default_rng(seed)
         self.step = 0  # batches chosen so far
@@ -126,27 +101,16 @@ class CurriculumFeed:
 
     def info(self) -> dict[str, Any]:
         """The environment's ``info`` sizes."""
-        return {
-            "step": self.step,
-            "batch_size": self.batch_size,
-            "group_size": self.group_size,
-            "budget": self.budget,
-            "n_arms": self.arms.n_arms,
-            "action_mode": self.mode,
-        }
+        return {**self.core.sizes(), "step": self.step, "group_size": self.group_size}
 
     def observation(self) -> np.ndarray:
         """The environment's observation (budget share 0 when no budget was given)."""
-        return observation(
-            self.history, self.reported, self.budget or max(self.reported, 1) * 10**9
-        )
+        return self.core.observation()
 
     def next_batch(self) -> Batch:
         action = self.teacher.act(self.observation(), self.info())
-        ids, arm_idx = draw_batch(
-            action, self.mode, self.arms, self.batch_size, self.rng, self.table
-        )
-        batch = Batch(step=self.step, example_ids=tuple(ids), arms=arm_idx)
+        arm_idx, items = self.core.draw(action, self.rng)
+        batch = Batch(step=self.step, example_ids=self.core.example_ids(items), arms=arm_idx)
         self.step += 1
         self._pending.append((batch, time.perf_counter()))
         return batch
@@ -189,9 +153,8 @@ class CurriculumFeed:
             extra=dict(extra or {}),
         )
         self.group_size = outcome.group_size
-        self.history.update_stats(
-            signals.batch_stats(outcome.rewards, outcome.advantages, outcome.arms, self.arms.n_arms)
-        )
+        self.core.spend(outcome)  # an engine that owns its loop evaluates on its own
+        self.core.record(outcome)
         self.teacher.observe(outcome)
         self.reported += 1
         return outcome
@@ -207,13 +170,14 @@ class CurriculumFeed:
             "rng": self.rng.bit_generator.state,
             "teacher": teacher,
             "history": self.history.state_dict(),
+            "spent": self.core.spent,
             "group_size": self.group_size,
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.step = self.reported = int(state["step"])
         self.rng.bit_generator.state = dict(state["rng"])
-        self.history.load_state_dict(state["history"])
+        self.core.load_state_dict({**state, "t": self.step})
         self.group_size = state.get("group_size")
         self._pending.clear()
         if state.get("teacher") is not None:
