@@ -6,7 +6,10 @@
 
 ``make(name, n_arms, seed=None, **params)`` accepts a registered name (see
 ``available()``), a plugin name from the entry-point group ``sparft.bandits``,
-or a ``"package.module:Class"`` path; ``register`` adds a class.
+or a ``"package.module:Class"`` path; ``register`` adds a class. The names live in
+``REGISTRY`` (a :class:`sparft.registry.Registry`, the shape every kind of plugin
+shares): a new algorithm is one new ``_name.py`` module here with
+``@register("name")`` above its class, found on the first lookup.
 ``spec(name)`` says what an algorithm is (its hyperparameter dataclass
 ``spec(name).Params`` with defaults and help, its reward range) and
 ``describe()`` gives the same for every algorithm as JSON-able data.
@@ -32,6 +35,7 @@ from sparft.bandits._exp3_s import EXP3S, EXP3SParams
 from sparft.bandits._kl_ucb import KLUCB, KLUCBParams
 from sparft.bandits._registry import (
     ENTRY_POINT_GROUP,
+    REGISTRY,
     BanditSpec,
     available,
     register,
@@ -52,6 +56,7 @@ __all__ = [
     "EXP3S",
     "KLUCB",
     "REAL_REWARDS",
+    "REGISTRY",
     "UCB1",
     "UNIT_REWARDS",
     "Bandit",
@@ -107,4 +112,4 @@ def describe(name: str | None = None) -> dict | list[dict]:
     """JSON-able description of one algorithm, or of every available one."""
     if name is not None:
         return spec(name).to_dict()
-    return [spec(n).to_dict() for n in available()]
+    return REGISTRY.describe(available())

@@ -31,9 +31,16 @@ from typing import Any
 
 import numpy as np
 
-RESCALERS = ("none", "linear", "quantile")
+from sparft.registry import Registry
 
 Range = tuple[float, float]
+
+#: Every rescaler, by name: :class:`Rescaler` subclasses, built by ``cls.build(source, target, ...)``.
+RESCALERS: Registry[type[Rescaler]] = Registry(
+    "rescaler",
+    listing="sparft strategies",
+    alternatives="'auto' (picked from the signal's and the bandit's ranges)",
+)
 
 
 def _finite(r: Range) -> bool:
@@ -47,6 +54,13 @@ class Rescaler:
 
     def __init__(self, target: Range) -> None:
         self.target = (float(target[0]), float(target[1]))
+
+    @classmethod
+    def build(cls, source: Range, target: Range, **options: Any) -> Rescaler:
+        """The rescaler for a signal's ``source`` range and a bandit's ``target`` range;
+        ``options`` are the composed teacher's (``history``, ``low_q``, ``high_q``)."""
+        del source, options
+        return cls(target)
 
     def __call__(self, value: float, rng: np.random.Generator | None = None) -> float:
         return float(value)
@@ -78,6 +92,11 @@ class LinearRescaler(Rescaler):
         if source[1] <= source[0]:
             raise ValueError(f"signal range {source} is empty")
         self.source = (float(source[0]), float(source[1]))
+
+    @classmethod
+    def build(cls, source: Range, target: Range, **options: Any) -> Rescaler:
+        del options
+        return cls(source, target)
 
     def __call__(self, value: float, rng: np.random.Generator | None = None) -> float:
         lo, hi = self.source
@@ -113,6 +132,13 @@ class QuantileRescaler(Rescaler):
         self.low_q, self.high_q, self.history = float(low_q), float(high_q), int(history)
         self.values: list[float] = []
         self.seen = 0
+
+    @classmethod
+    def build(
+        cls, source: Range, target: Range, *, history: int = 1000, low_q: float = 0.2, high_q: float = 0.8, **options: Any
+    ) -> Rescaler:
+        del source, options
+        return cls(target, low_q=low_q, high_q=high_q, history=history)
 
     def _remember(self, value: float, rng: np.random.Generator | None) -> None:
         self.seen += 1
@@ -156,8 +182,7 @@ def resolve(kind: str, source: Range, target: Range) -> str:
     ``linear`` when both ranges are bounded, else ``quantile``.
     """
     if kind != "auto":
-        if kind not in RESCALERS:
-            raise ValueError(f"unknown rescale {kind!r}; valid: auto, {', '.join(RESCALERS)}")
+        RESCALERS.get(kind)  # an unknown name: the registry's one-line error
         return kind
     if target[0] <= source[0] and source[1] <= target[1]:
         return "none"
@@ -177,8 +202,9 @@ def make_rescaler(
 ) -> Rescaler:
     """Build the rescaler named ``kind`` (``auto`` resolved by :func:`resolve`)."""
     kind = resolve(kind, source, target)
-    if kind == "none":
-        return Rescaler(target)
-    if kind == "linear":
-        return LinearRescaler(source, target)
-    return QuantileRescaler(target, low_q=low_q, high_q=high_q, history=history)
+    return RESCALERS.get(kind).build(source, target, history=history, low_q=low_q, high_q=high_q)
+
+
+RESCALERS.register("none", Rescaler, summary="the value goes to the bandit unchanged (it checks its range)")
+RESCALERS.register("linear", LinearRescaler)
+RESCALERS.register("quantile", QuantileRescaler)

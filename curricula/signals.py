@@ -38,7 +38,6 @@ them, so every caller computes exactly the same numbers.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,8 +45,10 @@ from typing import Any
 import numpy as np
 
 from sparft.curricula.outcome import StepOutcome
+from sparft.registry import Registry
 
 __all__ = [
+    "SIGNALS",
     "ArmHistory",
     "BatchStats",
     "Signal",
@@ -327,42 +328,42 @@ class _ExampleSignal(Signal):
         return self.example_values(stats).mean(axis=-1)
 
 
-_REGISTRY: dict[str, Signal] = {}
+def _check_signal(name: str, signal: Any) -> Signal:
+    instance = signal() if isinstance(signal, type) else signal
+    if not isinstance(instance, Signal):
+        raise ValueError(f"{name!r} is not a sparft.curricula.signals.Signal (got {signal!r})")
+    if not instance.name:
+        raise ValueError("a signal needs a non-empty name")
+    if not instance.low <= instance.high:
+        raise ValueError(f"signal {instance.name!r} has an empty range [{instance.low}, {instance.high}]")
+    return instance
+
+
+#: Every signal, by name (instances; a class is instantiated without arguments).
+SIGNALS: Registry[Signal] = Registry(
+    "signal", listing="sparft strategies", check=_check_signal, alternatives="'package.module:Signal'"
+)
 
 
 def register(signal: Signal | type[Signal]) -> Signal | type[Signal]:
     """Add a signal (an instance or a class, instantiated without arguments) to the registry."""
-    instance = signal() if isinstance(signal, type) else signal
-    if not instance.name:
-        raise ValueError("a signal needs a non-empty name")
-    if instance.name in _REGISTRY:
+    instance = _check_signal(repr(signal), signal)
+    if instance.name in SIGNALS:
         raise ValueError(f"signal {instance.name!r} is already registered")
-    if not instance.low <= instance.high:
-        raise ValueError(
-            f"signal {instance.name!r} has an empty range [{instance.low}, {instance.high}]"
-        )
-    _REGISTRY[instance.name] = instance
+    SIGNALS.register(instance.name, instance)
     return signal
 
 
 def available() -> list[str]:
     """Names of the registered signals."""
-    return sorted(_REGISTRY)
+    return SIGNALS.names()
 
 
 def get(name: str | Signal) -> Signal:
     """The registered signal ``name``; a ``ValueError`` lists the valid names and the closest match."""
     if isinstance(name, Signal):
         return name
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        valid = available()
-        close = difflib.get_close_matches(str(name), valid, n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
-            f"unknown signal {name!r}: choose one of {', '.join(valid)}{hint}"
-        ) from None
+    return SIGNALS.get(name)
 
 
 def signal_range(name: str | Signal) -> tuple[float, float]:

@@ -30,12 +30,11 @@ training pool and the evaluation set.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,10 +45,23 @@ from sparft.curricula import arith
 from sparft.curricula.examples import Example
 from sparft.curricula.prompts import answer_prompt, question_text  # noqa: F401 - re-exported
 from sparft.curricula.rewards import extract_final_number
+from sparft.registry import Registry
 
 log = logging.getLogger(__name__)
 
-SOURCES = ("arith", "gsm8k", "jsonl", "hf")
+#: Every data source, by the name a spec starts with. A source is a function
+#: ``load(spec, options, split=, seed=, n=, on_error=) -> LoadResult | list[Example]``
+#: (see :func:`read_source`) registered with ``@SOURCES.register("name")``; ``takes_path=True``
+#: says that the spec's argument is a file path (the config resolves it). Every
+#: ``source_*.py`` module of :mod:`sparft.curricula` is imported on the first lookup, so a
+#: new source is one new file; entry points ``sparft.sources`` add one from outside.
+SOURCES: Registry[Callable[..., Any]] = Registry(
+    "data source",
+    group="sparft.sources",
+    listing="sparft plugins source",
+    modules=("sparft.curricula", "source_"),
+    alternatives="an existing .jsonl path, or OWNER/NAME for a Hugging Face dataset",
+)
 ON_ERROR = ("raise", "skip")
 SPLIT_NAMES = ("train", "test", "validation", "val", "dev")
 _FIELDS = ("question", "answer", "topic", "level", "solution", "id")
@@ -129,12 +141,7 @@ def parse_spec(spec: str) -> SourceSpec:
             return _with_options("jsonl", text, text)
         if "/" in text and ":" not in text and not text.startswith((".", "/", "~")):
             return _with_options("hf", text, text)
-        close = difflib.get_close_matches(kind, SOURCES, n=1)
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
-        raise ValueError(
-            f"unknown data source {spec!r}{hint}; use arith[:seed=S,n=N], gsm8k[:PATH], "
-            "jsonl:PATH[,question=F,answer=F], hf:DATASET_ID or an existing .jsonl path"
-        )
+        raise ValueError(f"data spec {spec!r}: {SOURCES.unknown(kind)}")
     return _with_options(kind, rest if sep else "", text)
 
 
@@ -169,7 +176,8 @@ def _pop_int(options: dict[str, str], key: str, spec: str) -> int | None:
         ) from None
 
 
-def _reject_unknown(options: Mapping[str, str], valid: Iterable[str], spec: str) -> None:
+def reject_unknown(options: Mapping[str, str], valid: Iterable[str], spec: str) -> None:
+    """Raise a ``ValueError`` naming the first option a source did not use, and the valid ones."""
     if options:
         key = next(iter(options))
         valid = sorted(valid)
@@ -209,48 +217,8 @@ def read_source(
     if n is not None and n < 1:
         raise ValueError(f"n must be >= 1 in data spec {spec!r}, got {n}")
 
-    if parsed.kind == "arith":
-        return LoadResult(_load_arith(parsed, options, split, seed, n), spec=spec, split=split)
-    if parsed.kind == "gsm8k":
-        _reject_unknown(options, [], spec)
-        mapping = {"question": "question", "answer": "answer"}
-        if parsed.arg:
-            path = _resolve_path(parsed.arg, split, spec)
-            rows = _read_jsonl(path)
-            source = str(path)
-        else:
-            rows, source = _read_hub("openai/gsm8k", "main", split, spec)
-        result = _to_examples(rows, source, mapping, f"gsm8k/{split}", split, "gsm8k", on_error)
-    elif parsed.kind in ("jsonl", "hf"):
-        if not parsed.arg:
-            raise ValueError(
-                f"data spec {spec!r} needs a {'path' if parsed.kind == 'jsonl' else 'dataset id'}, e.g. {parsed.kind}:data.jsonl"
-            )
-        mapping = {"question": "question", "answer": "answer"}
-        for key in _FIELDS:
-            if key in options:
-                mapping[key] = options.pop(key)
-        answer_format = options.pop("answer_format", "auto")
-        if answer_format not in ("auto", "gsm8k", "number", "text"):
-            raise ValueError(
-                f"answer_format must be auto, gsm8k, number or text, got {answer_format!r}"
-            )
-        config = options.pop("config", None)
-        _reject_unknown(options, [*_FIELDS, "answer_format", "config", "n", "seed"], spec)
-        if parsed.kind == "jsonl":
-            path = _resolve_path(parsed.arg, split, spec)
-            rows = _read_jsonl(path)
-            source = str(path)
-            prefix = (
-                path.stem if path.stem not in SPLIT_NAMES else f"{path.parent.name}/{path.stem}"
-            )
-        else:
-            rows, source = _read_hub(parsed.arg, config, split, spec)
-            prefix = f"{parsed.arg}/{split}"
-        result = _to_examples(rows, source, mapping, prefix, split, "", on_error, answer_format)
-    else:  # pragma: no cover - parse_spec only returns known kinds
-        raise AssertionError(parsed.kind)
-
+    loaded = SOURCES.get(parsed.kind)(parsed, options, split=split, seed=seed, n=n, on_error=on_error)
+    result = loaded if isinstance(loaded, LoadResult) else LoadResult(list(loaded), split=split)
     result.spec = spec
     if not result.examples:
         raise ValueError(
@@ -269,10 +237,13 @@ def read_source(
     return result
 
 
-# ----------------------------------------------------------------------------- arith
-def _load_arith(
-    parsed: SourceSpec, options: dict[str, str], split: str, seed: int, n: int | None
+# ----------------------------------------------------------------------------- the sources
+@SOURCES.register("arith")
+def arith_source(
+    parsed: SourceSpec, options: dict[str, str], *, split: str, seed: int, n: int | None, on_error: str
 ) -> list[Example]:
+    """The synthetic task (:mod:`sparft.curricula.arith`): options seed, n, topics, levels."""
+    del on_error
     if parsed.arg:
         raise ValueError(f"arith takes options only (arith:seed=3,n=500), not {parsed.arg!r}")
     kwargs: dict[str, Any] = {}
@@ -280,9 +251,65 @@ def _load_arith(
         kwargs["topics"] = tuple(t for t in re.split(r"[+|/ ]", options.pop("topics")) if t)
     if "levels" in options:
         kwargs["levels"] = _parse_levels(options.pop("levels"))
-    _reject_unknown(options, ["seed", "n", "topics", "levels"], parsed.text)
+    reject_unknown(options, ["seed", "n", "topics", "levels"], parsed.text)
     split = "test" if split in ("validation", "val", "dev") else split
     return arith.generate(split, arith.ArithConfig(n=n, seed=seed, **kwargs))
+
+
+@SOURCES.register("gsm8k", takes_path=True)
+def gsm8k_source(
+    parsed: SourceSpec, options: dict[str, str], *, split: str, seed: int, n: int | None, on_error: str
+) -> LoadResult:
+    """GSM8K: a jsonl file (question, answer ending in '#### N'), a folder of {split}.jsonl, or the hub's."""
+    del seed, n
+    reject_unknown(options, [], parsed.text)
+    mapping = {"question": "question", "answer": "answer"}
+    if parsed.arg:
+        path = _resolve_path(parsed.arg, split, parsed.text)
+        rows, source = _read_jsonl(path), str(path)
+    else:
+        rows, source = _read_hub("openai/gsm8k", "main", split, parsed.text)
+    return _to_examples(rows, source, mapping, f"gsm8k/{split}", split, "gsm8k", on_error)
+
+
+@SOURCES.register("jsonl", takes_path=True)
+def jsonl_source(
+    parsed: SourceSpec, options: dict[str, str], *, split: str, seed: int, n: int | None, on_error: str
+) -> LoadResult:
+    """Your own jsonl: options question=F, answer=F, topic, level, solution, id, answer_format."""
+    del seed, n
+    options.pop("config", None)  # a hub option, accepted (and unused) here too
+    mapping, answer_format = _mapped_fields(parsed, options, "path")
+    path = _resolve_path(parsed.arg, split, parsed.text)
+    prefix = path.stem if path.stem not in SPLIT_NAMES else f"{path.parent.name}/{path.stem}"
+    return _to_examples(_read_jsonl(path), str(path), mapping, prefix, split, "", on_error, answer_format)
+
+
+@SOURCES.register("hf")
+def hub_source(
+    parsed: SourceSpec, options: dict[str, str], *, split: str, seed: int, n: int | None, on_error: str
+) -> LoadResult:
+    """Any Hugging Face dataset (network): hf:ID[,config=C], fields mapped as for jsonl."""
+    del seed, n
+    config = options.pop("config", None)
+    mapping, answer_format = _mapped_fields(parsed, options, "dataset id")
+    rows, source = _read_hub(parsed.arg, config, split, parsed.text)
+    return _to_examples(rows, source, mapping, f"{parsed.arg}/{split}", split, "", on_error, answer_format)
+
+
+def _mapped_fields(parsed: SourceSpec, options: dict[str, str], what: str) -> tuple[dict[str, str], str]:
+    """The column mapping and answer format of a jsonl or hub spec (their options consumed)."""
+    if not parsed.arg:
+        raise ValueError(f"data spec {parsed.text!r} needs a {what}, e.g. {parsed.kind}:data.jsonl")
+    mapping = {"question": "question", "answer": "answer"}
+    for key in _FIELDS:
+        if key in options:
+            mapping[key] = options.pop(key)
+    answer_format = options.pop("answer_format", "auto")
+    if answer_format not in ("auto", "gsm8k", "number", "text"):
+        raise ValueError(f"answer_format must be auto, gsm8k, number or text, got {answer_format!r}")
+    reject_unknown(options, [*_FIELDS, "answer_format", "config", "n", "seed"], parsed.text)
+    return mapping, answer_format
 
 
 def _parse_levels(text: str) -> tuple[int, ...]:

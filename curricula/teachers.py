@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
@@ -40,12 +39,15 @@ import numpy as np
 from sparft.curricula.arms import ArmSet
 from sparft.curricula.outcome import StepOutcome
 from sparft.fileio import to_jsonable
+from sparft.registry import Entry, Registry, param_rows
 
 __all__ = [
     "ACTION_MODES",
+    "STRATEGIES",
     "NoParams",
     "Teacher",
     "available",
+    "check_choice",
     "describe",
     "get",
     "hp",
@@ -54,31 +56,11 @@ __all__ = [
     "params_from_dict",
     "register",
     "resolve",
+    "resolve_class",
     "suggest",
 ]
 
 ACTION_MODES = ("arm", "arms", "examples")
-
-#: The built-in strategies, in the order ``available()`` and ``sparft strategies`` list them.
-BUILTIN = (
-    "uniform",
-    "random_subset",
-    "sparft",
-    "sparft_lp",
-    "sparft_target",
-    "dump",
-    "sec",
-    "adarft",
-    "learnability",
-    "tscl",
-    "graves_exp3s",
-    "e2h",
-    "dynamic_filter",
-)
-
-_REGISTRY: dict[str, type[Teacher]] = {}
-_UNLISTED: set[str] = set()
-
 
 def hp(
     default: Any,
@@ -110,14 +92,10 @@ class NoParams:
     """A strategy without hyperparameters."""
 
 
-def _check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> None:
+def check_choice(name: str, value: Any, choices: tuple[Any, ...]) -> None:
+    """Raise a ``ValueError`` naming the choices unless ``value`` is one of them."""
     if value not in choices:
         raise ValueError(f"{name}={value!r} is not one of {', '.join(map(repr, choices))}")
-
-
-def _closest(name: str, valid: list[str]) -> str:
-    close = difflib.get_close_matches(str(name), valid, n=1, cutoff=0.5)
-    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 class Teacher:
@@ -271,61 +249,64 @@ def _diff(a: Any, b: Any) -> str:
 
 
 # ----------------------------------------------------------------- registry
+def _check_teacher(name: str, cls: Any) -> type[Teacher]:
+    if not (isinstance(cls, type) and issubclass(cls, Teacher)):
+        raise ValueError(f"{name!r} is not a sparft.curricula.Teacher subclass (got {cls!r})")
+    if not dataclasses.is_dataclass(cls.Params):
+        raise ValueError(f"{cls.__name__}.Params must be a dataclass")
+    if ":" not in name:
+        cls.name = name
+    return cls
+
+
+def _row(entry: Entry[type[Teacher]]) -> dict[str, Any]:
+    cls = entry.target
+    return {
+        "name": cls.name or entry.name,
+        "summary": entry.summary,
+        "action_mode": cls.action_mode_for(cls.Params()),
+        "params": param_specs(cls),
+    }
+
+
+#: Every strategy: each module of :mod:`sparft.curricula.strategies` registers its own
+#: (the package's modules are imported on the first lookup, so a new strategy is one
+#: new file there); entry points ``sparft.strategies``; ``"package.module:Class"``.
+STRATEGIES: Registry[type[Teacher]] = Registry(
+    "strategy",
+    plural="strategies",
+    listing="sparft strategies",
+    modules=("sparft.curricula.strategies", "_"),
+    check=_check_teacher,
+    row=_row,
+    alternatives="'BANDIT+SIGNAL' composes one, 'package.module:Class' imports one",
+)
+
+
 def register(name: str, *, listed: bool = True) -> Callable[[type[Teacher]], type[Teacher]]:
     """Class decorator: register a :class:`Teacher` subclass under ``name``.
 
     ``listed=False`` keeps a name out of :func:`available` (the composed
     ``bandit_signal`` teacher, reached through ``{"bandit": ..., "signal": ...}``).
     """
-
-    def deco(cls: type[Teacher]) -> type[Teacher]:
-        if not (isinstance(cls, type) and issubclass(cls, Teacher)):
-            raise TypeError(f"only Teacher subclasses can be registered, got {cls!r}")
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"a teacher named {name!r} is already registered")
-        if not dataclasses.is_dataclass(cls.Params):
-            raise TypeError(f"{cls.__name__}.Params must be a dataclass")
-        cls.name = name
-        _REGISTRY[name] = cls
-        if not listed:
-            _UNLISTED.add(name)
-        return cls
-
-    return deco
-
-
-def _load_builtin() -> None:
-    # Registration happens on import of the strategy modules; done lazily so that
-    # `import sparft.curricula` does not import every strategy (and the bandits).
-    importlib.import_module("sparft.curricula.strategies")
+    return STRATEGIES.register(name, listed=listed)
 
 
 def available() -> list[str]:
-    """The registered strategy names: the built-ins in table order, then any others."""
-    _load_builtin()
-    names = [n for n in BUILTIN if n in _REGISTRY]
-    return names + [n for n in _REGISTRY if n not in names and n not in _UNLISTED]
+    """The registered strategy names, sorted."""
+    return STRATEGIES.names()
 
 
 def get(name: str) -> type[Teacher]:
     """The class registered as ``name`` (or ``"package.module:Class"``)."""
-    _load_builtin()
-    if name in _REGISTRY:
-        return _REGISTRY[name]
-    if isinstance(name, str) and ":" in name:
-        module_name, _, attr = name.partition(":")
-        try:
-            cls = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError) as e:
-            raise ValueError(f"cannot load teacher {name!r}: {e}") from e
-        if not (isinstance(cls, type) and issubclass(cls, Teacher)):
-            raise ValueError(f"{name!r} is not a sparft.curricula.Teacher subclass")
-        return cls
-    valid = available()
-    raise ValueError(
-        f"unknown strategy {name!r}; valid strategies: {', '.join(valid)}"
-        f"{_closest(name, valid)} (or compose one as 'BANDIT+SIGNAL')"
-    )
+    return STRATEGIES.get(name)
+
+
+def resolve_class(name: Any) -> tuple[type[Teacher], dict[str, Any]]:
+    """``(teacher class, params its spelling implies)`` for any spelling of a strategy
+    (``"sparft"``, ``"exp3_s+learning_progress"``, a mapping): see :func:`resolve`."""
+    resolved, implied = resolve(name)
+    return get(resolved), implied
 
 
 def params_from_dict(params_cls: type, values: Mapping[str, Any]) -> Any:
@@ -334,9 +315,11 @@ def params_from_dict(params_cls: type, values: Mapping[str, Any]) -> Any:
     unknown = [k for k in values if k not in fields]
     if unknown:
         valid = sorted(fields)
+        close = difflib.get_close_matches(str(unknown[0]), valid, n=1, cutoff=0.5)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ValueError(
             f"unknown parameter {unknown[0]!r} for {params_cls.__qualname__}; "
-            f"valid parameters: {', '.join(valid) or '(none)'}{_closest(unknown[0], valid)}"
+            f"valid parameters: {', '.join(valid) or '(none)'}{hint}"
         )
     return params_cls(**dict(values))
 
@@ -362,7 +345,7 @@ def make(
         budget: updates in the run (needed by fixed schedules such as ``e2h``).
         **params: hyperparameters, overriding those given in ``name``'s mapping.
     """
-    name, params = _resolve(name, params)
+    name, params = resolve(name, params)
     cls = get(name)
     return cls(
         arms,
@@ -377,17 +360,13 @@ def resolve(name: Any, params: Mapping[str, Any] | None = None) -> tuple[str, di
     """Normalise the spellings of a strategy to ``(registered name, params)``:
     ``"BANDIT+SIGNAL"`` and ``{"bandit": ..., "signal": ...}`` become ``"bandit_signal"``
     with those params; ``{"name": N, ...}`` becomes ``N`` with the rest."""
-    return _resolve(name, params or {})
-
-
-def _resolve(name: Any, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    params = dict(params)
+    params = dict(params or {})
     if isinstance(name, Mapping):
         spec = dict(name)
         spec.update(params)
         key = "name" if "name" in spec else "strategy" if "strategy" in spec else None
         if key is not None:
-            return _resolve(spec.pop(key), spec)
+            return resolve(spec.pop(key), spec)
         if "bandit" in spec or "signal" in spec:
             return "bandit_signal", spec
         raise ValueError(
@@ -408,25 +387,12 @@ def _resolve(name: Any, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]
 def param_specs(cls_or_name: type[Teacher] | str) -> list[dict[str, Any]]:
     """One dict per hyperparameter: name, type, default, help and sweep range/choices."""
     cls = get(cls_or_name) if isinstance(cls_or_name, str) else cls_or_name
-    out = []
-    for f in dataclasses.fields(cls.Params):
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
-        spec = {"name": f.name, "type": str(f.type), "default": default}
-        spec.update(f.metadata)
-        out.append(spec)
-    return out
+    return param_rows(cls.Params)
 
 
 def describe(name: str) -> dict[str, Any]:
-    """What ``sparft strategies`` shows: name, one-line summary, source, action mode, params."""
-    cls = get(name)
-    doc = (cls.__doc__ or "").strip().splitlines()
-    return {
-        "name": cls.name or name,
-        "summary": doc[0] if doc else "",
-        "action_mode": cls.action_mode_for(cls.Params()),
-        "params": param_specs(cls),
-    }
+    """What ``sparft strategies`` shows: name, one-line summary, action mode, params."""
+    return STRATEGIES.describe([name])[0]
 
 
 def suggest(trial: Any, name: str, prefix: str = "") -> dict[str, Any]:

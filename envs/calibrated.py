@@ -149,10 +149,12 @@ def register_preset(path: str | Path, name: str | None = None, env_id: str | Non
     preset = load_preset(path)  # a bad file fails here, not at the first gym.make
     name = name or path.stem
     env_id = env_id or preset.env_id or SHIPPED.get(name)
-    existing = presets.PRESETS.get(name)
-    if existing is not None and getattr(existing, "path", None) != path:
+    if name in presets.PRESETS and presets.PRESETS.entry(name).meta.get("path") != path:
         raise ValueError(f"simulator preset {name!r} exists already; register {path} under another name")
-    presets.PRESETS[name] = existing or _preset_function(path)
+    if name not in presets.PRESETS:
+        presets.PRESETS.register(
+            name, _preset_function(path), summary=f"fitted by `sparft calibrate` ({path.name})", path=path
+        )
     CALIBRATED_PRESETS[name] = path
     if env_id:
         spec = gym.registry.get(env_id)

@@ -55,17 +55,28 @@ one on ``failure_rate`` (hard-first) 0.59, below uniform.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 
 import numpy as np
 
 from sparft.curricula.arms import ArmSet
 from sparft.envs.simulator import SimParams
+from sparft.registry import Registry
 
 __all__ = [
     "PRESETS", "available_presets", "default_arms", "large_pool_arms", "make_preset", "tiered_arms",
 ]
+
+
+#: Every simulator preset: a function ``(ArmSet | None) -> (ArmSet, SimParams)``. The
+#: challenges below register here; fitted ones register from their files
+#: (:mod:`sparft.envs.calibrated`); entry points ``sparft.presets`` add one from outside.
+PRESETS: Registry[Callable[[ArmSet | None], tuple[ArmSet, SimParams]]] = Registry(
+    "simulator preset",
+    group="sparft.presets",
+    listing="sparft plugins preset",
+    alternatives="a preset file from `sparft calibrate` (sparft.envs.calibrated.register_preset)",
+)
 
 
 def tiered_arms(
@@ -91,11 +102,15 @@ def default_arms() -> ArmSet:
     return tiered_arms(["topic0", "topic1"], [0.125, 0.375, 0.625, 0.875], source="sim:default")
 
 
+@PRESETS.register("default")
 def _default(arms: ArmSet | None) -> tuple[ArmSet, SimParams]:
+    """2 topics x 4 difficulty tiers; the hard tiers become learnable once the easier ones are."""
     return (arms if arms is not None else default_arms()), SimParams()
 
 
+@PRESETS.register("unlearnable")
 def _unlearnable(arms: ArmSet | None) -> tuple[ArmSet, SimParams]:
+    """5 of 8 arms are corrupt (never solved), their labelled difficulties like the others'."""
     if arms is None:
         learnable = tiered_arms(["learnable"], [0.3, 0.55, 0.8])
         corrupt = tiered_arms(["corrupt"], [0.15, 0.4, 0.65, 0.8, 0.9])
@@ -110,13 +125,17 @@ def _unlearnable(arms: ArmSet | None) -> tuple[ArmSet, SimParams]:
     return arms, SimParams(unsolvable_topics=("corrupt",))
 
 
+@PRESETS.register("forgetting")
 def _forgetting(arms: ArmSet | None) -> tuple[ArmSet, SimParams]:
+    """4 unrelated topics that decay when not practised."""
     if arms is None:
         arms = tiered_arms([f"skill{j}" for j in range(4)], [0.35, 0.6], source="sim:forgetting")
     return arms, SimParams(forgetting=0.008, transfer=0.0, learning_rate=0.012)
 
 
+@PRESETS.register("prerequisites")
 def _prerequisites(arms: ArmSet | None) -> tuple[ArmSet, SimParams]:
+    """A chain of 4 topics: one grows only once the previous one is mastered."""
     names = [f"stage{j}" for j in range(4)]
     if arms is None:
         arms = tiered_arms(names, [0.35, 0.6], source="sim:prerequisites")
@@ -131,7 +150,9 @@ def _prerequisites(arms: ArmSet | None) -> tuple[ArmSet, SimParams]:
     )
 
 
+@PRESETS.register("noisy_difficulty")
 def _noisy_difficulty(arms: ArmSet | None) -> tuple[ArmSet, SimParams]:
+    """The default arms with labelled difficulty far from the true one, and noisy updates."""
     return (arms if arms is not None else default_arms()), SimParams(
         difficulty_noise=0.25, update_noise=0.5
     )
@@ -173,7 +194,9 @@ def large_pool_arms(
     )
 
 
+@PRESETS.register("large_pool")
 def _large_pool(arms: ArmSet | None) -> tuple[ArmSet, SimParams]:
+    """4,000 prompts, most all-solved or never solved at first; 16 arms that mix difficulties."""
     # A sharp item-response curve (a = 20) around a starting skill of 0.5: items labelled
     # easy are solved by every rollout, hard ones by none; labels are noisy (std 0.1) and
     # the hardest items (true difficulty >= 0.97) can never be solved (wrong references).
@@ -186,28 +209,14 @@ def _large_pool(arms: ArmSet | None) -> tuple[ArmSet, SimParams]:
     )
 
 
-PRESETS: dict[str, Callable[[ArmSet | None], tuple[ArmSet, SimParams]]] = {
-    "default": _default,
-    "unlearnable": _unlearnable,
-    "forgetting": _forgetting,
-    "prerequisites": _prerequisites,
-    "noisy_difficulty": _noisy_difficulty,
-    "large_pool": _large_pool,
-}
-
-
 def available_presets() -> list[str]:
-    return list(PRESETS)
+    """The names of every simulator preset, sorted."""
+    return PRESETS.names()
 
 
 def make_preset(name: str = "default", arms: ArmSet | None = None) -> tuple[ArmSet, SimParams]:
     """``(ArmSet, SimParams)`` of a preset; a ``ValueError`` names the valid presets and the closest."""
-    if name not in PRESETS:
-        close = difflib.get_close_matches(str(name), list(PRESETS), n=1, cutoff=0.5)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
-            f"unknown simulator preset {name!r}: choose one of {', '.join(PRESETS)}{hint}"
-        )
+    make = PRESETS.get(name)
     if arms is not None and not isinstance(arms, ArmSet):
         raise TypeError(f"arms must be an ArmSet, got {type(arms).__name__}")
-    return PRESETS[name](arms)
+    return make(arms)

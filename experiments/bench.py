@@ -39,6 +39,8 @@ import numpy as np
 
 from sparft.experiments import records, stats, typed
 from sparft.experiments.config import ExperimentConfig, StrategyConfig, load_config, save_config
+from sparft.experiments.learners import learner_plugin
+from sparft.experiments.resolve import resolve_strategy
 
 CELLS = "cells"
 ARMS = "arms.json"
@@ -173,8 +175,6 @@ class BenchPlan:
 
 def plan(cfg: ExperimentConfig, out: Path, strategies: Sequence[StrategyConfig] | None = None,
          n_seeds: int | None = None) -> BenchPlan:
-    from sparft.experiments.wiring import resolve_strategy
-
     strategies = list(strategies if strategies is not None else cfg.bench.strategies)
     if not strategies:
         raise ValueError("no strategies to compare: give --strategies a,b,... or bench.strategies in the config")
@@ -206,7 +206,7 @@ def prepare(p: BenchPlan) -> None:
             )
     (p.out / CELLS).mkdir(parents=True, exist_ok=True)
     save_config(p.cfg, saved, header=f"resolved config of bench {p.cfg.name} (sparft bench)")
-    if p.cfg.learner.kind != "simulated" and not (p.out / ARMS).is_file():
+    if learner_plugin(p.cfg).needs_arms_file and not (p.out / ARMS).is_file():
         # The arms every cell trained on (topics, difficulties): what `sparft calibrate` fits to.
         from sparft.experiments.wiring import build_arms
 
@@ -491,8 +491,7 @@ def write_report(p: BenchPlan, cells: Mapping[str, Sequence[Mapping[str, Any]]],
     note = (
         f"{cfg.name}: {len(p.strategies)} strategies x {len(p.seeds)} seeds, "
         f"{cfg.env.budget} {'GRPO steps' if cfg.env.budget_unit == 'steps' else cfg.env.budget_unit} each "
-        f"(B={cfg.env.batch_size}, G={cfg.env.group_size}), {cfg.learner.kind} learner"
-        + (f" ({cfg.learner.preset})" if cfg.learner.kind == "simulated" else f" ({cfg.learner.model})")
+        f"(B={cfg.env.batch_size}, G={cfg.env.group_size}), {learner_plugin(cfg).describe(cfg)}"
         + "; held-out accuracy; 95% bootstrap CI; paired differences over seeds (bootstrap CI, paired t-test)"
         + (f"; {n_done} of {n_all} cells finished (partial)" if n_done < n_all else "")
         + (f"; cells from commit {', '.join(commits)}" if commits != ["unknown"] else "")

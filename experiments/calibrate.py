@@ -60,6 +60,7 @@ import numpy as np
 
 from sparft.curricula.arms import ArmSet
 from sparft.envs.simulator import SimParams, SimWorld, build_world
+from sparft.experiments.learners import learner_plugin
 
 __all__ = [
     "FIT_FIELDS", "Bench", "CalibrationResult", "FitOptions", "FitResult", "ParamSpace",
@@ -168,7 +169,7 @@ def load_bench(folder: str | Path) -> Bench:
         cells.append(dict(cell, _file=path.name))
     if (folder / ARMS).is_file():
         arms = ArmSet.load(folder / ARMS)
-    elif cfg.learner.kind == "simulated":
+    elif not learner_plugin(cfg).needs_arms_file:  # the config alone rebuilds them
         from sparft.experiments.wiring import build_arms
 
         arms = build_arms(cfg)
@@ -958,7 +959,7 @@ def calibrate(
     report: dict[str, Any] = {
         "bench": str(b.folder) if b.folder else None,
         "bench_name": cfg.name,
-        "learner": cfg.learner.model if cfg.learner.kind != "simulated" else f"simulated ({cfg.learner.preset})",
+        "learner": learner_plugin(cfg).describe(cfg),
         "fit_seeds": fit_set,
         "check_seeds": check_set,
         "cells": {

@@ -28,6 +28,7 @@ COMMANDS = (
     "cluster",
     "strategies",
     "bandits",
+    "plugins",
 )
 
 EXIT_BAD_INPUT = 2

@@ -70,15 +70,9 @@ def table(descriptions: list[dict], width: int = 100) -> str:
 def run(args) -> int:
     from sparft import bandits
 
-    if args.names:
-        descriptions = [bandits.describe(n) for n in args.names]  # unknown names raise
-    else:
-        descriptions = []
-        for name in bandits.available():
-            try:
-                descriptions.append(bandits.describe(name))
-            except ValueError as e:  # a broken plugin must not hide the others
-                descriptions.append({"name": name, "error": str(e)})
+    # Named algorithms that are unknown raise; in the full listing a broken plugin is a
+    # row with its error, so that it does not hide the others.
+    descriptions = bandits.REGISTRY.describe(args.names or None)
     if args.json:
         print(json.dumps(descriptions, indent=2))
     else:

@@ -52,8 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    "BANDIT+SIGNAL composes one")
     p.add_argument("--seeds", type=count, help="seeds per strategy (default: bench.seeds, 16)")
     p.add_argument("--workers", type=count, help="worker processes (default: bench.workers, 2)")
-    p.add_argument("--executor", choices=["local", "ray"],
-                   help="where cells run: local worker processes or Ray tasks (default: bench.executor, local)")
+    p.add_argument("--executor", metavar="NAME",
+                   help="where cells run: local worker processes, ray tasks, or a plugin executor "
+                   "(default: bench.executor, local)")
     p.add_argument("--address", help="Ray cluster address for --executor ray: HOST:PORT, auto or ray://... "
                    "(default: RAY_ADDRESS, else a Ray instance started here)")
     p.add_argument("--out", help="bench folder (default: <run.out>/bench-<name>); re-use it to resume")
@@ -68,6 +69,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from sparft.experiments import bench
     from sparft.experiments.config import load_config, strategy_of
+    from sparft.experiments.learners import learner_plugin
     from sparft.experiments.tracking import resolve_mode
 
     if args.report_only:
@@ -99,8 +101,8 @@ def run(args: argparse.Namespace) -> int:
     mode = resolve_mode(args.wandb, cfg.wandb.mode)
     bench.prepare(plan)
     on_cell = None
-    if plan.cfg.learner.kind != "simulated":
-        # Real cells take minutes: keep the folder's table current after each one, so a
+    if not learner_plugin(plan.cfg).parallel_cells:
+        # Such cells take minutes: keep the folder's table current after each one, so a
         # bench stopped at any moment has an up-to-date partial report beside its cells.
         def on_cell(label: str, seed: int) -> None:
             bench.write_report(plan, bench.collect(plan, partial=True), plots=False)

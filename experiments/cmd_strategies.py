@@ -45,10 +45,7 @@ def run(args: argparse.Namespace) -> int:
     from sparft import bandits
     from sparft.curricula import signals, teachers
 
-    names = list(args.names) or teachers.available()
-    for name in names:
-        teachers.get(name)  # unknown names: the registry's one-line error
-    described = [teachers.describe(n) for n in names]
+    described = teachers.STRATEGIES.describe(args.names or None)  # unknown names: one-line error
     if args.json:
         out = {
             "strategies": described,
@@ -59,6 +56,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     detailed = bool(args.names)
     for d in described:
+        if "error" in d:  # a broken plugin must not hide the others
+            print(f"{d['name']:<15} (failed to load: {d['error']})\n")
+            continue
         print(f"{d['name']:<15} {'[' + d['action_mode'] + ']':<11} {d['summary']}")
         if detailed:
             doc = teachers.get(d["name"]).__module__

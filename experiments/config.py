@@ -47,6 +47,8 @@ from typing import Any, Literal
 import yaml
 
 from sparft.experiments import typed
+from sparft.experiments.learners import learner_plugin
+from sparft.experiments.resolve import normalise_strategy, resolve
 
 
 def hp(default: Any, help: str) -> Any:
@@ -93,8 +95,10 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class LearnerConfig:
-    kind: Literal["simulated", "grpo"] = hp(
-        "simulated", "simulated: the fast SimulatedLearner; grpo: real GRPO on a language model"
+    kind: str = hp(
+        "simulated",
+        "a registered learner (`sparft plugins learner`): simulated, the fast SimulatedLearner; "
+        "grpo, real GRPO on a language model",
     )
     preset: str = hp("default", "simulated learner preset (see `sparft run --help`)")
     model: str | None = hp(
@@ -148,7 +152,7 @@ class EnvConfig:
 @dataclass(frozen=True)
 class RunConfig:
     checkpoint_every: int | None = hp(
-        None, "save a checkpoint every N steps; null = every step (simulated) or 10 (grpo)"
+        None, "save a checkpoint every N steps; null = the learner's default (simulated: 1, grpo: 10)"
     )
     out: str = hp("runs", "parent folder of run folders (when --out is not given)")
     progress: bool = hp(True, "show a progress bar")
@@ -165,8 +169,10 @@ class BenchConfig:
     )
     seeds: int = hp(16, "seeds per strategy")
     workers: int = hp(2, "parallel worker processes (simulated learner only)")
-    executor: Literal["local", "ray"] = hp(
-        "local", "local: worker processes here; ray: one Ray task per cell on a cluster (--address, RAY_ADDRESS)"
+    executor: str = hp(
+        "local",
+        "a registered executor: local (worker processes here), ray (one Ray task per cell on a "
+        "cluster: --address, RAY_ADDRESS) or a plugin's",
     )
     baseline: str = hp("uniform", "the strategy whose final accuracy is the 'steps to reach' target")
     reference: str = hp("sparft", "the method each strategy is also tested against (Welch)")
@@ -279,7 +285,7 @@ class ExperimentConfig:
     def checkpoint_every(self) -> int:
         if self.run.checkpoint_every is not None:
             return self.run.checkpoint_every
-        return 1 if self.learner.kind == "simulated" else 10
+        return learner_plugin(self).default_checkpoint_every
 
 
 # ----------------------------------------------------------------- shorthands
@@ -295,25 +301,6 @@ def _normalise(data: dict[str, Any]) -> dict[str, Any]:
         ]
         data["bench"] = bench
     return data
-
-
-def normalise_strategy(spec: Any, where: str = "strategy") -> Any:
-    """``"sparft"`` -> ``{name: sparft}``; ``{bandit: B, signal: S, ...}`` -> ``{name: "B+S", ...}``."""
-    if spec is None:
-        return {}
-    if isinstance(spec, str):
-        return {"name": spec}
-    if isinstance(spec, Mapping):
-        spec = dict(spec)
-        if "bandit" in spec or "signal" in spec:
-            if "name" in spec:
-                raise ValueError(f"{where}: give either name or bandit + signal, not both")
-            bandit, signal = spec.pop("bandit", None), spec.pop("signal", None)
-            if not isinstance(bandit, str) or not isinstance(signal, str):
-                raise ValueError(f"{where}: a composed strategy needs both bandit and signal names")
-            spec["name"] = f"{bandit}+{signal}"
-        return spec
-    return spec
 
 
 # ----------------------------------------------------------------- load
@@ -416,10 +403,7 @@ def load_config(
         base = Path(base_dir) if base_dir is not None else Path.cwd()
     merged = apply_overrides(raw, overrides)
     cfg = typed.from_dict(ExperimentConfig, merged)
-    cfg = _resolve_paths(cfg, base, check_files=check_files)
-    from sparft.experiments import wiring
-
-    return wiring.resolve(cfg)
+    return resolve(_resolve_paths(cfg, base, check_files=check_files))
 
 
 def _resolve_file(text: str, base: Path) -> Path:
@@ -434,12 +418,10 @@ def _resolve_file(text: str, base: Path) -> Path:
 
 def resolve_spec_path(spec: str, base: Path, check: bool = True, where: str = "data.source") -> str:
     """Make the path inside a data spec (``gsm8k:PATH,n=50``) absolute; check it exists."""
-    try:
-        from sparft.curricula.sources import parse_spec
-    except ImportError:  # pragma: no cover - the data layer is part of sparft
-        return spec
+    from sparft.curricula.sources import SOURCES, parse_spec
+
     parsed = parse_spec(spec)
-    if parsed.kind not in ("gsm8k", "jsonl") or not parsed.arg:
+    if not parsed.arg or not SOURCES.entry(parsed.kind).meta.get("takes_path"):
         return spec
     resolved = _resolve_file(parsed.arg, base)
     if check and not resolved.exists():

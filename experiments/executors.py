@@ -35,16 +35,16 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sparft.experiments.config import ExperimentConfig, StrategyConfig
+from sparft.experiments.learners import learner_plugin
+from sparft.registry import Registry
 
-EXECUTORS = ("local", "ray")
+if TYPE_CHECKING:
+    from sparft.experiments.config import ExperimentConfig, StrategyConfig
+
 #: object store of a Ray instance that a bench starts on this machine (no --address)
 LOCAL_OBJECT_STORE = 256 * 1024**2
-#: logical memory one real-model cell reserves on a Ray node (a 135M-0.6B policy,
-#: its optimizer state and rollouts); simulated cells reserve none
-GRPO_MEMORY = 4 * 1024**3
 
 
 @dataclass(frozen=True)
@@ -76,64 +76,29 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
+#: Every executor, by name: a factory ``(workers=, address=) -> Executor``; entry points
+#: ``sparft.executors`` add one from outside.
+EXECUTORS: Registry[Callable[..., Executor]] = Registry(
+    "executor", listing="sparft plugins executor", alternatives="'package.module:factory'"
+)
+
+
 def make_executor(kind: str, workers: int = 1, address: str | None = None) -> Executor:
-    """The executor named ``kind`` (``local`` or ``ray``)."""
-    if kind == "local":
-        if address:
-            raise ValueError("--address names a Ray cluster; give --executor ray with it")
-        return LocalExecutor(workers)
-    if kind == "ray":
-        return RayExecutor(address=address, workers=workers)
-    raise ValueError(f"executor {kind!r} is not one of {', '.join(EXECUTORS)}")
+    """The executor named ``kind`` (``local``, ``ray`` or a plugin's)."""
+    return EXECUTORS.make(kind, workers=workers, address=address)
 
 
 # ================================================================ resources
-#: learner kind -> its resources on a Ray node, from the config and the cluster's nodes.
-#: This moves into each learner plugin once learners have a registry (DESIGN.md).
-LEARNER_RESOURCES: dict[str, Callable[[ExperimentConfig, Sequence[Mapping[str, float]]], dict[str, Any]]] = {}
-
-
-def _resources_of(kind: str):
-    def register(fn):
-        LEARNER_RESOURCES[kind] = fn
-        return fn
-
-    return register
-
-
-@_resources_of("simulated")
-def _simulated(cfg: ExperimentConfig, nodes: Sequence[Mapping[str, float]]) -> dict[str, Any]:
-    del cfg, nodes
-    return {"num_cpus": 1}
-
-
-@_resources_of("grpo")
-def _grpo(cfg: ExperimentConfig, nodes: Sequence[Mapping[str, float]]) -> dict[str, Any]:
-    device = str(cfg.learner.policy.get("device", "auto"))
-    has_gpu = any(n.get("GPU", 0) >= 1 for n in nodes)
-    if device.startswith("cuda") or (device == "auto" and has_gpu):
-        return {"num_cpus": 1, "num_gpus": 1, "memory": GRPO_MEMORY}
-    # On CPU a GRPO step uses every core it is given (torch threads): a whole node.
-    cpus = max((int(n.get("CPU", 0)) for n in nodes), default=0) or (os.cpu_count() or 1)
-    return {"num_cpus": cpus, "memory": GRPO_MEMORY}
-
-
 def learner_resources(cfg: ExperimentConfig, nodes: Sequence[Mapping[str, float]] = ()) -> dict[str, Any]:
     """What one cell (or trial) of ``cfg`` asks Ray for: ``num_cpus``, ``num_gpus``, ``memory``.
 
-    ``nodes`` are the alive nodes' resources (``ray.nodes()[i]["Resources"]``): a
-    simulated learner takes 1 CPU; a GRPO learner on a GPU (``learner.policy.device``
+    ``nodes`` are the alive nodes' resources (``ray.nodes()[i]["Resources"]``); the
+    learner's plugin decides (:meth:`~sparft.experiments.learners.LearnerPlugin.resources`):
+    a simulated learner takes 1 CPU; a GRPO learner on a GPU (``learner.policy.device``
     ``cuda``, or ``auto`` on a cluster with GPUs) 1 GPU; on CPU every CPU of the
     largest node.
     """
-    try:
-        fn = LEARNER_RESOURCES[cfg.learner.kind]
-    except KeyError:
-        raise ValueError(
-            f"no Ray resources declared for learner kind {cfg.learner.kind!r} "
-            f"(known: {', '.join(LEARNER_RESOURCES)})"
-        ) from None
-    return fn(cfg, nodes)
+    return learner_plugin(cfg).resources(cfg, nodes)
 
 
 def slots(resources: Mapping[str, Any], nodes: Sequence[Mapping[str, float]]) -> int:
@@ -198,8 +163,8 @@ class LocalExecutor:
         from sparft.experiments.bench import cell_result
 
         workers = self.workers
-        if cfg.learner.kind != "simulated" and workers > 1:
-            print("sparft bench: a real learner runs one cell at a time (workers=1)", file=sys.stderr)
+        if not learner_plugin(cfg).parallel_cells and workers > 1:
+            print(f"sparft bench: a {cfg.learner.kind} learner runs one cell at a time (workers=1)", file=sys.stderr)
             workers = self.workers = 1
         if workers <= 1 or len(jobs) <= 1:
             for job in jobs:
@@ -396,3 +361,17 @@ def _cancel(ray: Any, refs: Sequence[Any]) -> None:
     for ref in refs:
         with contextlib.suppress(Exception):  # finished or already gone: nothing to cancel
             ray.cancel(ref)
+
+
+@EXECUTORS.register("local")
+def local_executor(workers: int = 1, address: str | None = None) -> LocalExecutor:
+    """Cells in this process (workers=1) or in a pool of worker processes on this machine."""
+    if address:
+        raise ValueError("--address names a Ray cluster; give --executor ray with it")
+    return LocalExecutor(workers)
+
+
+@EXECUTORS.register("ray")
+def ray_executor(workers: int = 1, address: str | None = None) -> RayExecutor:
+    """One Ray task per cell on a Ray cluster (--address, RAY_ADDRESS, or one started here)."""
+    return RayExecutor(address=address, workers=workers)

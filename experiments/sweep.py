@@ -43,7 +43,6 @@ continues its sequence, and parallel workers never draw identical values.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import math
 import os
 import socket
@@ -53,158 +52,15 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args, get_origin
+from typing import Any
 
 import numpy as np
 
 from sparft.experiments import typed
-from sparft.experiments.config import ExperimentConfig, SpaceParam, load_config
+from sparft.experiments.config import ExperimentConfig, load_config
+from sparft.experiments.space import Dim, search_space  # noqa: F401 - sweep.search_space, as before
 
 OBJECTIVES = ("final_accuracy", "auc", "final_solve_rate")
-
-
-# ================================================================ search space
-@dataclass(frozen=True)
-class Dim:
-    """One swept value: its config path and how Optuna draws it."""
-
-    path: str
-    kind: Literal["float", "int", "categorical"]
-    low: float | None = None
-    high: float | None = None
-    log: bool = False
-    step: float | None = None
-    choices: tuple[Any, ...] = ()
-
-    def suggest(self, trial: Any) -> Any:
-        if self.kind == "categorical":
-            return trial.suggest_categorical(self.path, list(self.choices))
-        if self.kind == "int":
-            return trial.suggest_int(
-                self.path, int(self.low), int(self.high), step=int(self.step or 1), log=self.log
-            )
-        return trial.suggest_float(self.path, float(self.low), float(self.high), step=self.step, log=self.log)
-
-
-def _owner(cfg: ExperimentConfig, parts: list[str]) -> tuple[type | None, str]:
-    """(dataclass owning the last part, its field name) for a config path."""
-    head = parts[:-1]
-    if head == ["strategy", "params"]:
-        from sparft.experiments.wiring import _strategy_class
-
-        return _strategy_class(cfg.strategy.name)[0].Params, parts[-1]
-    if head == ["strategy", "params", "bandit_params"]:
-        from sparft.experiments.wiring import bandit_params_class
-
-        cls = bandit_params_class(cfg.strategy.params)
-        if cls is None:
-            raise ValueError(f"sweep.space.{'.'.join(parts)}: strategy {cfg.strategy.name!r} has no bandit")
-        return cls, parts[-1]
-    if head == ["learner", "params"]:
-        if cfg.learner.kind == "simulated":
-            from sparft.envs.simulator import SimParams
-
-            return SimParams, parts[-1]
-        from sparft.trainers.learner import GRPOLearnerConfig
-
-        return GRPOLearnerConfig, parts[-1]
-    if head == ["data", "cluster"]:
-        from sparft.curricula.clustering import ClusterConfig
-
-        return ClusterConfig, parts[-1]
-    if head == ["data", "embed"]:
-        from sparft.curricula.embedding import EmbedConfig
-
-        return EmbedConfig, parts[-1]
-    if head == ["env", "params"]:
-        return None, parts[-1]
-    cls: Any = ExperimentConfig
-    for part in head:
-        hints = typed.type_hints(cls)
-        if part not in hints or not dataclasses.is_dataclass(hints[part]):
-            valid = [f.name for f in dataclasses.fields(cls)]
-            raise ValueError(typed.unknown_key_message(part, "sweep.space path", valid))
-        cls = hints[part]
-    return cls, parts[-1]
-
-
-def _dim_for(cfg: ExperimentConfig, path: str, spec: SpaceParam) -> Dim:
-    parts = path.split(".")
-    where = f"sweep.space.{path}"
-    cls, name = _owner(cfg, parts)
-    declared: dict[str, Any] = {}
-    tp: Any = None
-    if cls is not None:
-        fields = {f.name: f for f in dataclasses.fields(cls)}
-        if name not in fields:
-            raise ValueError(typed.unknown_key_message(name, f"sweep.space {'.'.join(parts[:-1])}", list(fields)))
-        declared = dict(fields[name].metadata)
-        tp = typed.type_hints(cls)[name]
-    base = _strip_optional(tp)
-    choices = spec.choices if spec.choices is not None else declared.get("choices")
-    if choices is None and get_origin(base) is Literal:
-        choices = list(get_args(base))
-    if choices is None and base is bool:
-        choices = [False, True]
-    if choices is not None:
-        for c in choices:
-            if tp is not None:
-                typed.convert(c, tp, where)
-        return Dim(path, "categorical", choices=tuple(choices))
-    low = spec.low if spec.low is not None else declared.get("low")
-    high = spec.high if spec.high is not None else declared.get("high")
-    log = spec.log if spec.log is not None else bool(declared.get("log", False))
-    if low is None or high is None:
-        raise ValueError(
-            f"{where}: give low and high (or choices); the field declares no range of its own"
-        )
-    if base is None:  # env.params: no declared type, the bounds decide
-        kind = "int" if isinstance(low, int) and isinstance(high, int) else "float"
-    else:
-        kind = "int" if base is int else "float"
-    if base not in (int, float, None):
-        raise ValueError(f"{where}: a range needs a number field, this one is {typed._type_name(tp)}")
-    if log and low <= 0:
-        raise ValueError(f"{where}: a log range needs low > 0, got {low}")
-    if low > high:
-        raise ValueError(f"{where}: low ({low}) exceeds high ({high})")
-    return Dim(path, kind, low=low, high=high, log=log, step=spec.step)
-
-
-def _strip_optional(tp: Any) -> Any:
-    args = get_args(tp)
-    if args and type(None) in args:
-        rest = [a for a in args if a is not type(None)]
-        if len(rest) == 1:
-            return rest[0]
-    return tp
-
-
-def search_space(cfg: ExperimentConfig) -> list[Dim]:
-    """The sweep's dimensions, checked against the dataclasses that own them."""
-    dims: list[Dim] = []
-    for path, spec in cfg.sweep.space.items():
-        if isinstance(spec, str):
-            if spec != "auto":
-                raise ValueError(f"sweep.space.{path}: expected a range mapping or 'auto', got {spec!r}")
-            if path in ("strategy.params", "strategy"):
-                from sparft.experiments.wiring import _strategy_class
-
-                cls = _strategy_class(cfg.strategy.name)[0].Params
-                found = [
-                    f.name for f in dataclasses.fields(cls)
-                    if "choices" in f.metadata or f.metadata.get("low") is not None
-                ]
-                if not found:
-                    raise ValueError(f"sweep.space.{path}: strategy {cfg.strategy.name!r} declares no ranges")
-                dims += [_dim_for(cfg, f"strategy.params.{n}", SpaceParam()) for n in found]
-                continue
-            spec = SpaceParam()
-        dims.append(_dim_for(cfg, path, spec))
-    paths = [d.path for d in dims]
-    if len(set(paths)) != len(paths):
-        raise ValueError("sweep.space names a path twice")
-    return dims
 
 
 def trial_config(cfg: ExperimentConfig, values: Mapping[str, Any]) -> ExperimentConfig:

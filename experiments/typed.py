@@ -47,20 +47,21 @@ def field_help(cls: type, name: str) -> str:
     return ""
 
 
-def _type_name(tp: Any) -> str:
+def type_name(tp: Any) -> str:
+    """A type as an error message names it: ``int``, ``'a' | 'b'``, ``list of str``, ``mapping``."""
     origin = get_origin(tp)
     if tp is type(None):
         return "null"
     if origin is Literal:
         return " | ".join(repr(a) for a in get_args(tp))
     if origin in (Union, types.UnionType):
-        return " | ".join(_type_name(a) for a in get_args(tp))
+        return " | ".join(type_name(a) for a in get_args(tp))
     if origin in (list, tuple, Sequence):
         raw = get_args(tp)
         if origin is tuple and raw and Ellipsis not in raw:
-            return "[" + ", ".join(_type_name(a) for a in raw) + "]"
+            return "[" + ", ".join(type_name(a) for a in raw) + "]"
         args = [a for a in raw if a is not Ellipsis]
-        return f"list of {_type_name(args[0])}" if args else "list"
+        return f"list of {type_name(args[0])}" if args else "list"
     if origin in (dict, Mapping):
         return "mapping"
     if dataclasses.is_dataclass(tp):
@@ -86,7 +87,7 @@ def convert(value: Any, tp: Any, where: str) -> Any:
         return _convert(value, tp, where)
     except _Mismatch:
         raise ValueError(
-            f"{where}: expected {_type_name(tp)}, got {_describe(value)} ({type(value).__name__})"
+            f"{where}: expected {type_name(tp)}, got {_describe(value)} ({type(value).__name__})"
         ) from None
 
 

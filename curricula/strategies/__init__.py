@@ -1,7 +1,9 @@
 """The registered curriculum strategies, one small module each.
 
-Importing this package registers them with :mod:`sparft.curricula.teachers`
-(``make`` and ``available`` do it on first use):
+Each module registers its strategies with ``@register("name")``
+(:data:`sparft.curricula.teachers.STRATEGIES`); the registry imports every module of
+this package on its first lookup, so a new strategy is one new ``_name.py`` file here
+and nothing else to edit (re-exporting its class below is optional):
 
 ===================  ====================================================  ===========
 name                 method (source in the module's docstring)             action
@@ -40,28 +42,6 @@ registered bandit with any registered signal; the ``sparft*``, ``sec`` and
 ``graves_exp3s`` strategies are presets of it.
 """
 
-from sparft.curricula.strategies import (  # noqa: F401  (importing registers)
-    _adarft,
-    _balanced_filter,
-    _cluster_beta,
-    _composed,
-    _cures,
-    _dump,
-    _dynamic_filter,
-    _e2h,
-    _graves,
-    _greso,
-    _learnability,
-    _mopps,
-    _pcl,
-    _sec,
-    _sparft,
-    _sparft_dynamic,
-    _speed_rl,
-    _tscl,
-    _uniform,
-    _vcrl,
-)
 from sparft.curricula.strategies._adarft import AdaRFT, AdaRFTParams
 from sparft.curricula.strategies._balanced_filter import BalancedFilter, BalancedFilterParams
 from sparft.curricula.strategies._cluster_beta import ClusterBeta, ClusterBetaParams

@@ -41,11 +41,12 @@ import numpy as np
 from sparft import bandits
 from sparft.curricula import signals
 from sparft.curricula.outcome import StepOutcome
-from sparft.curricula.rescaling import make_rescaler, resolve
+from sparft.curricula.rescaling import RESCALERS, make_rescaler, resolve
 from sparft.curricula.strategies._common import sample_slots
-from sparft.curricula.teachers import Teacher, _check_choice, hp, register
+from sparft.curricula.teachers import Teacher, check_choice, hp, register
 
 TRANSFORMS = ("identity", "negate", "one_minus", "abs", "target")
+#: the rescalers a sweep tries (any registered rescaler, ``rescaling.RESCALERS``, is accepted)
 RESCALES = ("auto", "none", "linear", "quantile")
 SLOTS = ("one", "sample")
 
@@ -129,9 +130,10 @@ class BanditSignalParams:
     history_alpha: float = hp(1.0, "weight of the newest pull in the per-arm solve rate behind learning progress")
 
     def __post_init__(self) -> None:
-        _check_choice("transform", self.transform, TRANSFORMS)
-        _check_choice("rescale", self.rescale, RESCALES)
-        _check_choice("slots", self.slots, SLOTS)
+        check_choice("transform", self.transform, TRANSFORMS)
+        if self.rescale != "auto":
+            RESCALERS.get(self.rescale)  # an unknown name: the registry's one-line error
+        check_choice("slots", self.slots, SLOTS)
         if not isinstance(self.bandit, str):
             raise ValueError(f"bandit must be a name, got {self.bandit!r}")
         if not isinstance(self.bandit_params, Mapping):

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from sparft.curricula.outcome import StepOutcome
-from sparft.curricula.teachers import Teacher, _resolve, get, hp, params_from_dict, register
+from sparft.curricula.teachers import Teacher, get, hp, params_from_dict, register, resolve
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ class DynamicFilterParams:
         object.__setattr__(self, "inner_params", dict(self.inner_params))
         if int(self.oversample) != self.oversample or self.oversample < 1:
             raise ValueError(f"oversample must be a positive integer, got {self.oversample!r}")
-        name, _ = _resolve(self.inner, self.inner_params)
+        name, _ = resolve(self.inner, self.inner_params)
         if name == "dynamic_filter":
             raise ValueError("dynamic_filter cannot wrap itself")
 
@@ -63,14 +63,14 @@ class DynamicFilter(Teacher):
 
     @classmethod
     def action_mode_for(cls, params: Any) -> str:
-        name, inner_params = _resolve(params.inner, params.inner_params)
+        name, inner_params = resolve(params.inner, params.inner_params)
         inner = get(name)
         return inner.action_mode_for(params_from_dict(inner.Params, inner_params))
 
     def __init__(self, arms, params=None, seed=None, **kw) -> None:
         super().__init__(arms, params, seed, **kw)
         p = self.params
-        name, inner_params = _resolve(p.inner, p.inner_params)
+        name, inner_params = resolve(p.inner, p.inner_params)
         cls = get(name)
         m = int(p.oversample)
         self.inner: Teacher = cls(

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from sparft.curricula.strategies._common import sample_slots
-from sparft.curricula.teachers import Teacher, _check_choice, hp, register
+from sparft.curricula.teachers import Teacher, check_choice, hp, register
 
 SCHEDULES = ("classic", "balanced", "cosine", "gaussian")
 
@@ -73,7 +73,7 @@ class E2HParams:
     min_prob: float | None = hp(None, "gaussian: floor per level (None: 2/(K(K+1)))")
 
     def __post_init__(self) -> None:
-        _check_choice("schedule", self.schedule, SCHEDULES)
+        check_choice("schedule", self.schedule, SCHEDULES)
         if not self.mu_exp > 0:
             raise ValueError(f"mu_exp must be > 0, got {self.mu_exp}")
         if not self.sigma > 0:

@@ -43,7 +43,7 @@ from sparft.curricula.strategies._per_prompt import (
     nearest,
     unique_first,
 )
-from sparft.curricula.teachers import Teacher, _check_choice, hp, register
+from sparft.curricula.teachers import Teacher, check_choice, hp, register
 
 SELECTIONS = ("nearest", "range")
 
@@ -61,7 +61,7 @@ class MoPPSParams:
     range_high: float = hp(0.7, "selection=range: highest sampled success rate kept")
 
     def __post_init__(self) -> None:
-        _check_choice("selection", self.selection, SELECTIONS)
+        check_choice("selection", self.selection, SELECTIONS)
         if int(self.candidates) != self.candidates or self.candidates < 1:
             raise ValueError(f"candidates must be a positive integer, got {self.candidates!r}")
         if not 0.0 < self.decay <= 1.0:

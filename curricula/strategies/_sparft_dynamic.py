@@ -52,7 +52,7 @@ from sparft.curricula.outcome import StepOutcome
 from sparft.curricula.strategies._composed import SLOTS, BanditSignal
 from sparft.curricula.strategies._per_prompt import PromptIndex, fill, group_successes, kmeans
 from sparft.curricula.strategies._sparft import SparftParams
-from sparft.curricula.teachers import _check_choice, hp, register
+from sparft.curricula.teachers import check_choice, hp, register
 
 #: Bandits whose per-arm statistics add up (so they can be split and merged by membership).
 ADDITIVE_STATS = {"thompson_gaussian": ("_counts", "_sums"), "thompson_beta": ("_s", "_f")}
@@ -70,7 +70,7 @@ class SparftDynamicParams(SparftParams):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_choice("bandit", self.bandit, tuple(ADDITIVE_STATS))
+        check_choice("bandit", self.bandit, tuple(ADDITIVE_STATS))
         for name in ("recluster_every", "kmeans_iters"):
             v = getattr(self, name)
             if int(v) != v or v < 1:

@@ -31,7 +31,7 @@ import numpy as np
 from sparft.curricula import signals
 from sparft.curricula.outcome import StepOutcome
 from sparft.curricula.strategies._common import softmax
-from sparft.curricula.teachers import Teacher, _check_choice, hp, register
+from sparft.curricula.teachers import Teacher, check_choice, hp, register
 
 POLICIES = ("epsilon_greedy", "boltzmann")
 
@@ -45,7 +45,7 @@ class TSCLParams:
     absolute: bool = hp(True, "rank arms by |slope| (revisit forgotten arms) instead of slope")
 
     def __post_init__(self) -> None:
-        _check_choice("policy", self.policy, POLICIES)
+        check_choice("policy", self.policy, POLICIES)
         if int(self.window) != self.window or self.window < 2:
             raise ValueError(f"window must be an integer >= 2 (a slope needs two points), got {self.window!r}")
         if not 0.0 <= self.epsilon <= 1.0:

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from sparft import bandits
-from sparft.bandits import _registry
 
 TWELVE = {
     "uniform", "epsilon_greedy", "softmax", "ucb1", "kl_ucb", "discounted_ucb",
@@ -69,13 +68,13 @@ def fake_entry_points(monkeypatch):
 
     def install(**named):
         eps = importlib.metadata.EntryPoints(
-            importlib.metadata.EntryPoint(name=n, value=v, group=_registry.ENTRY_POINT_GROUP)
+            importlib.metadata.EntryPoint(name=n, value=v, group=bandits.ENTRY_POINT_GROUP)
             for n, v in named.items()
         )
         real = importlib.metadata.entry_points
 
         def entry_points(**kw):
-            if kw.get("group") == _registry.ENTRY_POINT_GROUP:
+            if kw.get("group") == bandits.ENTRY_POINT_GROUP:
                 return eps
             return real(**kw)
 
@@ -86,6 +85,28 @@ def fake_entry_points(monkeypatch):
 
 def test_all_twelve_are_registered():
     assert set(bandits.available()) >= TWELVE
+    assert bandits.available() == bandits.REGISTRY.names() == sorted(bandits.available())
+    for name in bandits.available():  # every module registers its class under its own name
+        assert bandits.resolve(name).name == name
+
+
+def test_a_new_module_in_the_package_is_found_without_an_edit(tmp_path, monkeypatch, scratch_names):
+    """Adding an algorithm is one new ``_name.py`` file: the first lookup imports it."""
+    import sys
+
+    import sparft.bandits as package
+
+    (tmp_path / "_zz_test_new.py").write_text(PLUGIN.replace(
+        "class RoundRobin(Bandit):", "@register('zz_round_robin')\nclass RoundRobin(Bandit):"
+    ).replace("from sparft.bandits import Bandit, Hyperparameters, hp",
+              "from sparft.bandits import Bandit, Hyperparameters, hp, register"))
+    scratch_names.append("zz_round_robin")
+    monkeypatch.setattr(package, "__path__", [*package.__path__, str(tmp_path)])
+    try:
+        bandits.REGISTRY.discover(again=True)
+        assert bandits.make("zz_round_robin", 3, start=1).select() == 1
+    finally:
+        sys.modules.pop("sparft.bandits._zz_test_new", None)
 
 
 def test_unknown_name_lists_the_valid_ones_and_the_closest():
@@ -95,8 +116,9 @@ def test_unknown_name_lists_the_valid_ones_and_the_closest():
     assert "did you mean 'thompson_gaussian'" in msg
     for name in TWELVE:
         assert name in msg
-    with pytest.raises(ValueError, match="Available"):
+    with pytest.raises(ValueError, match="valid bandits: .*`sparft bandits` describes them"):
         bandits.make("zzzz", 3)
+    assert "\n" not in msg  # one line
 
 
 def test_import_path_strings(plugin_module):
@@ -132,8 +154,17 @@ def test_entry_point_plugin(plugin_module, fake_entry_points):
     np.testing.assert_array_equal(other.values(), b.values())
 
 
-def test_register_decorator_and_duplicates(plugin_module, monkeypatch):
-    monkeypatch.setattr(_registry, "_REGISTRY", dict(_registry._REGISTRY))
+@pytest.fixture
+def scratch_names():
+    """Names a test registers, forgotten afterwards."""
+    names: list[str] = []
+    yield names
+    for name in names:
+        bandits.REGISTRY.unregister(name)
+
+
+def test_register_decorator_and_duplicates(plugin_module, scratch_names):
+    scratch_names += ["round_robin_sub", "lazy_rr"]
     module = __import__(plugin_module)
 
     @bandits.register("round_robin_sub")

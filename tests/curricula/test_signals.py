@@ -103,8 +103,9 @@ def test_unknown_signal_lists_names_and_closest():
         signals.get("learning_progres")
     for name in signals.available():
         assert name in str(e.value)
-    with pytest.raises(ValueError, match="choose one of"):
+    with pytest.raises(ValueError, match="unknown signal 'zzz': valid signals: "):
         signals.get("zzz")
+    assert signals.available() == signals.SIGNALS.names()
 
 
 def test_registry_contents_and_ranges():

@@ -41,11 +41,14 @@ def outcome(arm_of_slot, rewards) -> StepOutcome:
 
 
 # ----------------------------------------------------------------- registry
-def test_available_lists_the_thirteen_in_order_then_the_others():
+def test_available_lists_every_registered_strategy_once():
     names = curricula.available()
-    assert names[: len(THIRTEEN)] == THIRTEEN  # newer strategies follow (tests/curricula/test_strategies_2025.py)
-    assert len(set(names)) == len(names)
+    assert names == sorted(set(names)) == teachers.STRATEGIES.names()
+    assert set(THIRTEEN) <= set(names)  # newer strategies too (tests/curricula/test_strategies_2025.py)
     assert "bandit_signal" not in names  # reached by composition
+    for name in names:  # each module registers its class under its own name
+        assert teachers.get(name).name == name
+        assert name in teachers.STRATEGIES
 
 
 def test_every_strategy_builds_with_defaults(arms):
@@ -57,8 +60,11 @@ def test_every_strategy_builds_with_defaults(arms):
 
 
 def test_unknown_strategy_lists_valid_names_and_closest(arms):
-    with pytest.raises(ValueError, match=r"unknown strategy 'sparf'.*uniform.*dynamic_filter.*did you mean 'sparft'"):
+    with pytest.raises(ValueError, match=r"unknown strategy 'sparf': did you mean 'sparft'.*dynamic_filter.*uniform"):
         curricula.make("sparf", arms=arms)
+    with pytest.raises(ValueError) as e:
+        curricula.make("sparf", arms=arms)
+    assert "\n" not in str(e.value) and "sparft strategies" in str(e.value) and "BANDIT+SIGNAL" in str(e.value)
 
 
 def test_unknown_bandit_and_signal_get_their_registry_errors(arms):
@@ -157,7 +163,7 @@ def test_register_a_new_teacher(arms):
         with pytest.raises(ValueError, match="already registered"):
             curricula.register("always_test")(type("Other", (curricula.Teacher,), {}))
     finally:
-        teachers._REGISTRY.pop("always_test")
+        teachers.STRATEGIES.unregister("always_test")
 
 
 def test_teachers_that_fill_slots_need_the_batch_size(arms):

@@ -234,7 +234,7 @@ def test_learner_errors():
         learner.evaluate("train")
     with pytest.raises(ValueError, match="group_size"):
         SimulatedLearner(default_arms(), group_size=1)
-    with pytest.raises(ValueError, match="choose one of"):
+    with pytest.raises(ValueError, match="unknown simulator preset 'nope'.*valid simulator presets: .*default"):
         make_preset("nope")
 
 

@@ -207,7 +207,7 @@ def preset_file(tmp_path, known):
         report={"note": "made by the tests"},
     ))
     yield path
-    presets.PRESETS.pop("test_calibrated", None)
+    presets.PRESETS.unregister("test_calibrated")
     C.CALIBRATED_PRESETS.pop("test_calibrated", None)
     gym.registry.pop("sparft/Curriculum-TestCalibrated-v0", None)
     C.CALIBRATED_IDS.pop("sparft/Curriculum-TestCalibrated-v0", None)
