@@ -280,7 +280,10 @@ def main() -> None:
         entry = {
             "step_s": med(name, "step_s"),
             **{k: v for k, v in parts.items()},
-            "rest_s": med(name, "step_s") - sum(parts.values()),
+            # the median of each step's remainder (medians of parts need not add up)
+            "rest_s": statistics.median(
+                r["step_s"] - sum(r[k] for k in parts) for r in runs[name]
+            ),
             "setup_s": start[name],
             "speedup_paired": paired,
             "speedup_medians": med(base, "step_s") / med(name, "step_s"),
