@@ -17,54 +17,50 @@ from typing import Any
 __all__ = ["NUMERIC_TYPES", "count", "fraction", "natural", "nonnegative", "positive", "seed_list"]
 
 
-def _number(kind: Callable[[str], Any], text: str, what: str) -> Any:
-    try:
-        value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
-    if isinstance(value, float) and not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
-    return value
+def _checked(
+    name: str, kind: Callable[[str], Any], what: str, ok: Callable[[Any], bool], doc: str
+) -> Callable[[str], Any]:
+    """An ``argparse`` type: ``kind(text)`` when finite and ``ok``, else one line saying ``what``."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    parse.__name__ = parse.__qualname__ = name
+    parse.__doc__ = doc
+    return parse
 
 
-def count(text: str) -> int:
-    """An integer >= 1 (steps, seeds per strategy, workers, trials, ...)."""
-    value = _number(int, text, "an integer >= 1")
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
-
-
-def natural(text: str) -> int:
-    """An integer >= 0 (a seed; a size where 0 means "all" or "off")."""
-    value = _number(int, text, "an integer >= 0")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
-
-
-def positive(text: str) -> float:
-    """A finite number > 0."""
-    value = _number(float, text, "a number > 0")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}")
-    return value
-
-
-def nonnegative(text: str) -> float:
-    """A finite number >= 0 (a weight where 0 means "off")."""
-    value = _number(float, text, "a number >= 0")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def fraction(text: str) -> float:
-    """A number in [0, 1] (a share)."""
-    value = _number(float, text, "a number in [0, 1]")
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
-    return value
+count = _checked(
+    "count",
+    int,
+    "an integer >= 1",
+    lambda v: v >= 1,
+    "An integer >= 1 (steps, seeds, workers, trials).",
+)
+natural = _checked(
+    "natural",
+    int,
+    "an integer >= 0",
+    lambda v: v >= 0,
+    'An integer >= 0 (a seed; a size where 0 means "all" or "off").',
+)
+positive = _checked("positive", float, "a number > 0", lambda v: v > 0, "A finite number > 0.")
+nonnegative = _checked(
+    "nonnegative",
+    float,
+    "a number >= 0",
+    lambda v: v >= 0,
+    'A finite number >= 0 (a weight where 0 means "off").',
+)
+fraction = _checked(
+    "fraction", float, "a number in [0, 1]", lambda v: 0 <= v <= 1, "A number in [0, 1] (a share)."
+)
 
 
 def seed_list(text: str) -> list[int]:
