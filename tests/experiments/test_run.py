@@ -84,11 +84,16 @@ def test_kill_then_resume_finishes_with_no_lost_duplicated_or_corrupted_line(h, 
     cfg = h.write_config(tmp_path, env={"budget": 300, "batch_size": 4, "group_size": 4, "eval_every": 10})
     ref = h.cli("run", str(cfg), "--out", str(tmp_path / "ref"), "--no-progress")
     assert ref.returncode == 0, ref.stderr
-    run_dir = tmp_path / "killed"
-    proc = h.popen("run", str(cfg), "--out", str(run_dir), "--no-progress")
-    _wait_for_lines(run_dir / "metrics.jsonl", 60, proc)
-    proc.send_signal(sig)
-    proc.wait(timeout=60)
+    for attempt in range(3):
+        run_dir = tmp_path / f"killed{attempt}"
+        proc = h.popen("run", str(cfg), "--out", str(run_dir), "--no-progress")
+        _wait_for_lines(run_dir / "metrics.jsonl", 60, proc)
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        # On a loaded machine this process can be descheduled long enough for the run to
+        # finish before the signal lands (seen in CI); that tests nothing, so run again.
+        if not (proc.returncode == 0 and (run_dir / "summary.json").exists()):
+            break
     assert proc.returncode == (-signal.SIGKILL if sig == signal.SIGKILL else 130), proc.stderr.read()
     n_before = len(records.read_jsonl(run_dir / "metrics.jsonl"))
     assert 60 <= n_before < 300, "the kill must land mid-run"
