@@ -437,7 +437,8 @@ def markdown_table(rows: Sequence[Mapping[str, Any]], baseline: str, reference: 
     reach_head = "steps" if unit == "steps" else f"budget ({unit}, mean curve)"
     head = (
         f"| strategy | seeds | final acc. (95% CI) | IQM | AUC | {reach_head} to {baseline} | tokens to {baseline} | "
-        f"Δ vs {baseline}, paired (95% CI; p) | Δ vs {reference}, paired (95% CI; p) | rollouts | tokens | unique ex. |"
+        f"Δ vs {baseline}, paired (95% CI; p paired / Welch) | Δ vs {reference}, paired (95% CI; p paired / Welch) "
+        "| rollouts | tokens | unique ex. |"
     )
     lines = [head, "|" + "|".join(["---"] * 12) + "|"]
     for r in rows:
@@ -460,7 +461,7 @@ def _delta(r: Mapping[str, Any], tag: str) -> str:
         return "—"
     return (
         f"{d:+.3f} ({_fmt(r[f'vs_{tag}_ci_low'], '+.3f')} to {_fmt(r[f'vs_{tag}_ci_high'], '+.3f')}; "
-        f"{_p(r[f'vs_{tag}_p'])})"
+        f"{_p(r[f'vs_{tag}_p'])} / {_p(r[f'vs_{tag}_welch_p'])})"
     )
 
 
@@ -492,7 +493,8 @@ def write_report(p: BenchPlan, cells: Mapping[str, Sequence[Mapping[str, Any]]],
         f"{cfg.name}: {len(p.strategies)} strategies x {len(p.seeds)} seeds, "
         f"{cfg.env.budget} {'GRPO steps' if cfg.env.budget_unit == 'steps' else cfg.env.budget_unit} each "
         f"(B={cfg.env.batch_size}, G={cfg.env.group_size}), {learner_plugin(cfg).describe(cfg)}"
-        + "; held-out accuracy; 95% bootstrap CI; paired differences over seeds (bootstrap CI, paired t-test)"
+        + "; held-out accuracy; 95% bootstrap CI; paired differences over seeds (bootstrap CI, paired t-test"
+        + " p, Welch's unpaired p beside it)"
         + (f"; {n_done} of {n_all} cells finished (partial)" if n_done < n_all else "")
         + (f"; cells from commit {', '.join(commits)}" if commits != ["unknown"] else "")
         + ".\n"
