@@ -66,7 +66,7 @@ __all__ = [
     "FIT_FIELDS", "Bench", "CalibrationResult", "FitOptions", "FitResult", "ParamSpace",
     "RankAgreement", "Replay", "calibrate", "final_accuracies", "fit", "fit_errors",
     "fit_update_noise", "kendall_tau", "load_bench", "log_likelihood", "simulated_bench",
-    "split_seeds", "tau_b",
+    "split_half_tau", "split_seeds", "tau_b",
 ]
 
 #: The SimParams fields fitted by maximum likelihood (``topic_skill``: one per topic).
@@ -823,6 +823,41 @@ def tau_b(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (sx * sy).sum(axis=-1) / np.sqrt((sx != 0).sum(axis=-1) * (sy != 0).sum(axis=-1))
 
 
+def split_half_tau(b: Bench, strategies: Sequence[str]) -> dict[str, Any]:
+    """How reproducible the real order itself is: Kendall's tau between the strategies'
+    mean final accuracy on one half of the seeds and on the other, over every split of
+    the seeds all ``strategies`` ran into two halves of equal size (one seed left out of
+    each split when their number is odd).
+
+    No simulator can be expected to agree with the real order better than the real
+    order agrees with itself at this many seeds; a split-half tau near 0 says the real
+    differences are within seed noise, and a rank agreement against them measures noise.
+    """
+    from itertools import combinations
+
+    per = b.by_strategy()
+    common = sorted(set.intersection(*({int(c["seed"]) for c in per[s]} for s in strategies)))
+    half = len(common) // 2
+    if half < 1:
+        return {"seeds": common, "splits": 0, "mean": math.nan, "min": math.nan, "max": math.nan, "taus": []}
+    finals = {s: {int(c["seed"]): float(c["final_accuracy"]) for c in per[s]} for s in strategies}
+    taus, seen = [], set()
+    for a in combinations(common, half):
+        rest = [x for x in common if x not in a]
+        for bb in combinations(rest, half):
+            key = frozenset((a, bb))
+            if key in seen:
+                continue
+            seen.add(key)
+            ma = np.array([[np.mean([finals[s][x] for x in a]) for s in strategies]])
+            mb = np.array([[np.mean([finals[s][x] for x in bb]) for s in strategies]])
+            taus.append(float(tau_b(ma, mb)[0]))
+    t = np.array([x for x in taus if math.isfinite(x)])
+    return {"seeds": common, "splits": len(taus), "mean": float(t.mean()) if t.size else math.nan,
+            "min": float(t.min()) if t.size else math.nan, "max": float(t.max()) if t.size else math.nan,
+            "taus": taus}
+
+
 def final_accuracies(cells: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[float]]:
     """Per strategy, the final held-out accuracy of each cell (in seed order)."""
     out = {}
@@ -1012,6 +1047,7 @@ def calibrate(
             "sim_seeds": len(seeds),
             "strategies": list(strategies),
             "real_means": {k: float(np.mean(v)) for k, v in real_all.items()},
+            "real_split_half": split_half_tau(b, list(real_all)),
         }
         for label, sim in (("fitted", sim_cells_fitted), ("default", sim_cells_default)):
             finals = final_accuracies(sim)

@@ -131,6 +131,13 @@ def report_text(report: dict[str, Any], params: Any) -> str:
                 c = rank[label]["check_seeds"]
                 text += f"; against the check seeds only {c['tau']:+.2f} ({c['ci_low']:+.2f} to {c['ci_high']:+.2f})"
             lines.append(text)
+        sh = rank.get("real_split_half")
+        if sh and sh["splits"]:
+            lines.append(
+                f"  real vs real {sh['mean']:+.2f} (one half of the real seeds against the other, "
+                f"{sh['min']:+.2f} to {sh['max']:+.2f} over {sh['splits']} splits: how far the real order "
+                "reproduces itself)"
+            )
         real = rank["real_means"]
         order = sorted(real, key=lambda s: -real[s])
         lines.append("  real order:    " + " > ".join(order))

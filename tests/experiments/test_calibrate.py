@@ -181,6 +181,30 @@ def test_kendall_tau_on_hand_made_orders():
         cal.kendall_tau(a, {"x": [1.0]})
 
 
+def test_split_half_tau_of_the_real_order(known):
+    import dataclasses
+
+    def with_finals(final):
+        cells = [{**c, "final_accuracy": final(c["strategy"], int(c["seed"]))} for c in known.cells]
+        return dataclasses.replace(known, cells=cells)
+
+    names = list(STRATEGIES)
+    # Strategies far apart: every half of the seeds gives the same order.
+    apart = cal.split_half_tau(with_finals(lambda s, seed: names.index(s) + 0.01 * seed), names)
+    assert apart["splits"] == 35 and apart["seeds"] == list(range(8))  # C(8, 4) / 2
+    assert apart["mean"] == apart["min"] == apart["max"] == 1.0
+    # The order set by the seeds alone (even seeds one way, odd seeds the other): the halves
+    # that split even from odd disagree, so the mean falls well below 1.
+    alternating = cal.split_half_tau(
+        with_finals(lambda s, seed: names.index(s) * (1 if seed % 2 else -1)), names)
+    assert alternating["min"] == -1.0 and alternating["mean"] < 0.5
+    # Odd seed counts leave one seed out of each split; one seed gives no split at all.
+    five = dataclasses.replace(known, cells=[c for c in known.cells if int(c["seed"]) < 5])
+    assert cal.split_half_tau(five, names)["splits"] == 15  # C(5, 2) * C(3, 2) / 2
+    one = dataclasses.replace(known, cells=[c for c in known.cells if int(c["seed"]) == 0])
+    assert cal.split_half_tau(one, names)["splits"] == 0
+
+
 def test_vectorised_tau_b_equals_scipy_with_ties():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 4, (300, 6)).astype(float)
@@ -283,8 +307,10 @@ def test_cli_writes_a_preset_and_a_report(known, tmp_path, capsys):
 def test_cli_with_rank_agreement_and_noise_matching(known, tmp_path, capsys):
     out = tmp_path / "full.json"
     assert main(["calibrate", str(known.folder), "--out", str(out), "--sim-seeds", "8", "--starts", "1"]) == 0
-    assert "Kendall tau" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Kendall tau" in printed and "real vs real" in printed
     r = C.load_preset(out).report
+    assert r["rank"]["real_split_half"]["splits"] == 35
     for label in ("fitted", "default"):
         tau = r["rank"][label]["all_seeds"]
         assert tau["ci_low"] <= tau["tau"] <= tau["ci_high"] and tau["n_strategies"] == 3
