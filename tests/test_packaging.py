@@ -47,5 +47,6 @@ def test_wheel_holds_every_subpackage_and_nothing_generic(wheel):
             assert f"sparft/{rel}" in names, f"{rel} missing from the wheel: list it in pyproject.toml"
     assert not any(n.startswith("sparft/tests/") for n in names)
     assert "sparft/configs/demo.yaml" in names, "the demo config must ship so `sparft demo` works from a wheel"
+    assert "sparft/envs/calibrated/smollm2_arith.json" in names, "the calibrated preset must ship with its env id"
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     assert "sparft = sparft.experiments.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
