@@ -24,6 +24,12 @@ curriculum, each piece from what is known about GRPO on pass/fail rewards:
   ``(m needs r at skill s)``. Skill moves by ``Delta = T^T g``, with ``T`` the
   topic transfer matrix (``T_mm = 1``), times ``1 + sigma * eps_m`` (update noise,
   ``eps ~ N(0, 1)``). Memorisation: ``mu_i += eta * memorisation * w_i``.
+* **Update size.** With ``nu = update_normalisation > 0`` the whole update (skills,
+  memorisation, and the forgetting it causes) is divided by ``S^nu``, ``S = mean_i w_i``:
+  at ``nu = 0`` a step's gain is linear in its informative groups, as with SGD; at
+  ``nu = 1`` it has the same size however few groups carry signal, as with Adam, whose
+  step is normalised by the gradient's running scale (Kingma & Ba 2015), and only its
+  split among topics follows the groups.
 * **Forgetting as interference.** Every update pulls all skills back towards their
   initial values in proportion to how much the update changed the policy:
   ``theta <- theta - lambda * S * (theta - theta_0)``, ``mu <- (1 - lambda S) mu``,
@@ -84,6 +90,9 @@ class SimParams:
     prerequisite_sharpness: float = _hp(30.0, "kappa: steepness of the prerequisite gate")
     forgetting: float = _hp(0.001, "lambda: pull towards theta_0 per update, scaled by its size")
     update_noise: float = _hp(0.0, "sigma: relative noise of each topic's skill change")
+    update_normalisation: float = _hp(
+        0.0, "nu: a step's update is divided by S^nu (S its mean informativeness); 0 = SGD-like, 1 = Adam-like"
+    )
     memorisation: float = _hp(1.0, "item-specific gain relative to eta (helps training items only)")
     difficulty_noise: float = _hp(0.0, "std of (true - labelled) difficulty; the world is drawn from world_seed")
     unsolvable_topics: tuple[str, ...] = _hp((), "topics whose items are never solved (corrupt data)")
@@ -114,6 +123,8 @@ class SimParams:
         for name in non_negative:
             if not getattr(self, name) >= 0:
                 raise ValueError(f"SimParams.{name} must be >= 0, got {getattr(self, name)}")
+        if not 0 <= self.update_normalisation <= 1:
+            raise ValueError(f"SimParams.update_normalisation must be in [0, 1], got {self.update_normalisation}")
         if not self.forgetting <= 1:
             raise ValueError(f"SimParams.forgetting must be in [0, 1], got {self.forgetting}")
         if self.unsolvable_from is not None and not 0 <= self.unsolvable_from <= 1:
@@ -342,14 +353,17 @@ class SimulatedLearner:
         delta = gain[0] * w.transfer[0]
         for m in range(1, w.n_topics):
             delta = delta + gain[m] * w.transfer[m]
+        strength = info.sum() / b
+        size = strength ** -p.update_normalisation if p.update_normalisation > 0 and strength > 0 else 1.0
+        delta = delta * size
         if p.update_noise > 0:
             delta = delta * (1.0 + p.update_noise * self.rng.standard_normal(w.n_topics))
-        strength = info.sum() / b
+        strength = strength * size
         if p.forgetting > 0 and strength > 0:
             self.skill = self.skill - (p.forgetting * strength) * (self.skill - w.initial_skill)
             self.memo = self.memo * (1.0 - p.forgetting * strength)
         self.skill = self.skill + delta
-        np.add.at(self.memo, items, (p.learning_rate * p.memorisation) * info)
+        np.add.at(self.memo, items, (p.learning_rate * p.memorisation * size) * info)
         return info
 
     def _outcome(self, example_ids, arms, step, items, rewards, extra) -> StepOutcome:

@@ -65,7 +65,7 @@ from sparft.experiments.learners import learner_plugin
 __all__ = [
     "FIT_FIELDS", "Bench", "CalibrationResult", "FitOptions", "FitResult", "ParamSpace",
     "RankAgreement", "Replay", "calibrate", "final_accuracies", "fit", "fit_errors",
-    "fit_update_noise", "kendall_tau", "load_bench", "log_likelihood", "simulated_bench",
+    "fit_update_noise", "kendall_tau", "load_bench", "log_likelihood", "mixed_share", "simulated_bench",
     "split_half_tau", "split_seeds", "tau_b",
 ]
 
@@ -83,9 +83,13 @@ BOUNDS: dict[str, tuple[str, float, float]] = {
     "forgetting": ("logit", 1e-6, 0.5),
     "variance_exponent": ("log", 0.02, 5.0),
     "memorisation": ("log", 1e-3, 200.0),
+    # Fitted only when asked (--fields ...,update_normalisation): 0 keeps the SGD-like update.
+    "update_normalisation": ("logit", 1e-3, 1.0 - 1e-3),
 }
 #: Spread of the random starts around the first one, in unconstrained units.
 _START_SCALE = {"identity": 0.15, "log": 0.7, "logit": 1.0}
+#: Fields whose search starts here rather than at the base value.
+_START_AT = {"update_normalisation": 0.5}
 #: update_noise values tried by the moment-matching alternative.
 NOISE_GRID = (0.0, 0.25, 0.5, 1.0, 2.0, 4.0)
 
@@ -318,6 +322,7 @@ class Replay:
         eta = rows["learning_rate"][:, None, None]
         rho = rows["variance_exponent"][:, None, None, None]
         lam = rows["forgetting"][:, None]
+        nu = rows["update_normalisation"][:, None]
         memo_rate = (rows["learning_rate"] * rows["memorisation"])[:, None, None]
         transfer = rows["transfer"]  # (L, M, M)
         cells = np.arange(c)[:, None]
@@ -365,15 +370,20 @@ class Replay:
             info = info_all[:, :, t]  # (L, C, B), 0 for groups that did not train
             # (C, L, B) @ (C, B, M): each topic's summed informativeness, batched over cells.
             gain = np.matmul(info.transpose(1, 0, 2), self.onehot[t]).transpose(1, 0, 2)
-            gain *= eta * scale[:, t][None, :, None]
+            strength = info.sum(axis=2) * scale[None, :, t]  # (L, C): S, the mean informativeness
+            with np.errstate(divide="ignore"):
+                size = np.where(strength > 0, strength ** -nu, 1.0)  # the update's normalisation
+            gain *= (eta * scale[:, t][None, :, None]) * size[:, :, None]
             for m, r, s in w.prerequisites:
                 gain[:, :, m] *= _sigmoid(wp.prerequisite_sharpness * (skill[:, :, r] - s))
             delta = np.matmul(gain, transfer)
-            forget = lam * (info.sum(axis=2) * scale[None, :, t])  # (L, C)
+            forget = lam * (strength * size)
             skill = skill - forget[:, :, None] * (skill - skill0[:, None, :]) + delta
             memo *= np.repeat(1.0 - forget, w.n_items, axis=1)
             idx = (row_offset + self.flat_item[None, :, t]).ravel()
-            memo += np.bincount(idx, weights=(memo_rate * info).ravel(), minlength=memo.size).reshape(memo.shape)
+            memo += np.bincount(
+                idx, weights=(memo_rate * info * size[:, :, None]).ravel(), minlength=memo.size
+            ).reshape(memo.shape)
             evaluate(t + 1)
         out = {"loglik": ll, "loglik_accuracy": ll_acc}
         if predict:
@@ -394,7 +404,7 @@ class ParamSpace:
         if unknown:
             raise ValueError(f"cannot fit {unknown[0]!r}; fittable fields: {', '.join(BOUNDS)}")
         self.base, self.topics = base, tuple(topics)
-        self.fields = tuple(f for f in FIT_FIELDS if f in fields and not (f == "transfer" and len(topics) < 2))
+        self.fields = tuple(f for f in BOUNDS if f in fields and not (f == "transfer" and len(topics) < 2))
         self.names: list[str] = []
         self.kinds: list[str] = []
         for f in self.fields:
@@ -506,6 +516,7 @@ def rows_of(params: Sequence[SimParams], world: SimWorld) -> dict[str, np.ndarra
         "variance_exponent": np.array([p.variance_exponent for p in params], dtype=np.float64),
         "forgetting": np.array([p.forgetting for p in params], dtype=np.float64),
         "memorisation": np.array([p.memorisation for p in params], dtype=np.float64),
+        "update_normalisation": np.array([p.update_normalisation for p in params], dtype=np.float64),
         "transfer": np.concatenate([_transfer_matrix(p, world, np.array([p.transfer])) for p in params]),
     }
 
@@ -650,6 +661,9 @@ def fit(
                 m = replay.world.topics.index(name.split(":", 1)[1])
                 if np.isfinite(init[m]):
                     first[j] = init[m]
+    for j, kind in enumerate(space.kinds):
+        if kind in _START_AT:  # a base at the edge of its box, where the transform's slope vanishes
+            first[j] = _forward(BOUNDS[kind][0], np.array(_START_AT[kind]))
     rng = np.random.default_rng(options.seed)
     lo = np.array([b[0] for b in space.bounds])
     hi = np.array([b[1] for b in space.bounds])
@@ -858,6 +872,20 @@ def split_half_tau(b: Bench, strategies: Sequence[str]) -> dict[str, Any]:
             "taus": taus}
 
 
+def mixed_share(cells: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, float]:
+    """Per strategy, the mean share of its groups whose rewards were mixed (some rollouts
+    passed, some failed): the groups GRPO learns from."""
+    out = {}
+    for name, cs in cells.items():
+        shares = []
+        for c in cs:
+            k = np.concatenate([np.asarray(o["reward"], dtype=np.float64) for o in c["outcomes"]])
+            n = np.concatenate([np.asarray(o["n"], dtype=np.float64) for o in c["outcomes"]])
+            shares.append(float(np.mean((k > 0) & (k < n))) if k.size else math.nan)
+        out[name] = float(np.mean(shares)) if shares else math.nan
+    return out
+
+
 def final_accuracies(cells: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[float]]:
     """Per strategy, the final held-out accuracy of each cell (in seed order)."""
     out = {}
@@ -1048,6 +1076,7 @@ def calibrate(
             "strategies": list(strategies),
             "real_means": {k: float(np.mean(v)) for k, v in real_all.items()},
             "real_split_half": split_half_tau(b, list(real_all)),
+            "real_mixed_share": mixed_share({k: v for k, v in b.by_strategy().items() if k in strategies}),
         }
         for label, sim in (("fitted", sim_cells_fitted), ("default", sim_cells_default)):
             finals = final_accuracies(sim)
@@ -1055,6 +1084,7 @@ def calibrate(
             if len(real_check) >= 2 and check_set:
                 entry["check_seeds"] = kendall_tau(real_check, finals, n_boot=n_boot).to_dict()
             entry["sim_means"] = {k: float(np.mean(v)) for k, v in finals.items()}
+            entry["sim_mixed_share"] = mixed_share(sim)
             rank_report[label] = entry
         report["rank"] = rank_report
     from sparft.experiments.bench import provenance

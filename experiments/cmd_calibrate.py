@@ -48,7 +48,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--accuracy-weight", type=nonnegative, default=0.0,
                    help="weight of the held-out accuracy's likelihood in the fit (default 0: rollouts only)")
     p.add_argument("--fields", help="comma-separated SimParams fields to fit (default: all of "
-                   "topic_skill, discrimination, learning_rate, transfer, forgetting, variance_exponent, memorisation)")
+                   "topic_skill, discrimination, learning_rate, transfer, forgetting, variance_exponent, memorisation; "
+                   "add update_normalisation to fit an Adam-like update size)")
     p.add_argument("--starts", type=count, default=4, help="optimiser starts (4)")
     p.add_argument("--seed", type=natural, default=0, help="seed of the optimiser's starts and the bootstrap")
     p.add_argument("--env-id", help="Gymnasium id stored in the preset (default: the shipped id of its name, if any)")
@@ -143,4 +144,17 @@ def report_text(report: dict[str, Any], params: Any) -> str:
         lines.append("  real order:    " + " > ".join(order))
         sim = rank["fitted"]["sim_means"]
         lines.append("  fitted order:  " + " > ".join(sorted(sim, key=lambda s: -sim[s])))
+        if "real_mixed_share" in rank:
+            names = list(rank["real_mixed_share"])
+            width = max(len(n) for n in names)
+            lines.append(f"per strategy ({rank['sim_seeds']} simulated seeds): share of groups with mixed rewards, "
+                         "final held-out accuracy")
+            lines.append(f"  {'':<{width}}  {'real':>6} {'fitted':>6} {'default':>7}   {'real':>6} {'fitted':>6} {'default':>7}")
+            for n in names:
+                mix = [rank["real_mixed_share"][n], rank["fitted"]["sim_mixed_share"].get(n, math.nan),
+                       rank["default"]["sim_mixed_share"].get(n, math.nan)]
+                fin = [real.get(n, math.nan), rank["fitted"]["sim_means"].get(n, math.nan),
+                       rank["default"]["sim_means"].get(n, math.nan)]
+                lines.append(f"  {n:<{width}}  {mix[0]:6.3f} {mix[1]:6.3f} {mix[2]:7.3f}   "
+                             f"{fin[0]:6.3f} {fin[1]:6.3f} {fin[2]:7.3f}")
     return "\n".join(lines)

@@ -68,21 +68,23 @@ def _split(b):
 
 
 # ------------------------------------------------------------------ the replay
+@pytest.mark.parametrize("nu", [0.0, 0.7], ids=["sgd_like", "adam_like"])
 @pytest.mark.parametrize("strategy", ["learnability", "dynamic_filter"])
-def test_replay_with_the_true_params_is_the_simulator_exactly(strategy):
+def test_replay_with_the_true_params_is_the_simulator_exactly(strategy, nu):
     """Teacher-forced replay of a simulated run under its own params retraces it: the
     same solve probabilities as SimulatedLearner._update on the recorded rewards, the
     same held-out accuracies as were recorded (only kept groups train, for filters)."""
-    cfg = sim_config(budget=30)
+    true = TRUE.replace(update_normalisation=nu)
+    cfg = sim_config(params=true, budget=30)
     cell = run_episode(cfg, 3, strategy_of(strategy)).to_dict()
     if strategy == "dynamic_filter":
         assert any("kept" in o and not all(o["kept"]) for o in cell["outcomes"])
     from sparft.envs.presets import default_arms
 
     arms = default_arms()
-    replay = cal.Replay([cell], arms, TRUE, n_test=64)
-    out = replay.run(cal.rows_of([TRUE], replay.world), predict=True)
-    learner = SimulatedLearner(arms, TRUE, group_size=8)
+    replay = cal.Replay([cell], arms, true, n_test=64)
+    out = replay.run(cal.rows_of([true], replay.world), predict=True)
+    learner = SimulatedLearner(arms, true, group_size=8)
     for t, o in enumerate(cell["outcomes"]):
         items = learner._items(o["ids"])
         np.testing.assert_allclose(out["p"][0, 0, t, : len(items)], learner.solve_probability(items), rtol=0, atol=1e-12)
@@ -106,6 +108,23 @@ def test_log_likelihood_is_highest_near_the_truth(known):
 
 
 # ------------------------------------------------------------------ the fit
+@pytest.mark.statistical
+def test_fit_recovers_an_adam_like_update_size(tmp_path):
+    """Runs made with update_normalisation 0.8 (a step's size nearly independent of how
+    many groups carry signal) are told apart from SGD-like ones when it is fitted."""
+    true = TRUE.replace(update_normalisation=0.8)
+    b = cal.load_bench(write_bench(tmp_path / "adam", params=true, seeds=4))
+    fields = ("topic_skill", "learning_rate", "update_normalisation")
+    # The other fields at their true values; the search of nu starts at 0.5, not at the base's 0.
+    res = cal.fit(b.cells, b.arms, base=TRUE, options=cal.FitOptions(starts=2, fields=fields))
+    # measured 0.768 (learning rate 0.0121 for 0.012); SGD-like runs: see below
+    assert res.params.update_normalisation == pytest.approx(0.8, abs=0.1)
+    assert res.params.learning_rate == pytest.approx(0.012, rel=0.15)
+    sgd = cal.load_bench(write_bench(tmp_path / "sgd", params=TRUE, seeds=4))
+    res0 = cal.fit(sgd.cells, sgd.arms, base=TRUE, options=cal.FitOptions(starts=2, fields=fields))
+    assert res0.params.update_normalisation < 0.1  # measured 0.014
+
+
 @pytest.mark.statistical
 def test_fit_recovers_known_parameters(known, fitted):
     """12 fit cells (4 seeds x 3 strategies x 60 steps x 4 groups of 8). Measured:
@@ -203,6 +222,14 @@ def test_split_half_tau_of_the_real_order(known):
     assert cal.split_half_tau(five, names)["splits"] == 15  # C(5, 2) * C(3, 2) / 2
     one = dataclasses.replace(known, cells=[c for c in known.cells if int(c["seed"]) == 0])
     assert cal.split_half_tau(one, names)["splits"] == 0
+
+
+def test_mixed_share_counts_the_groups_grpo_learns_from():
+    def cell(*groups):
+        return {"outcomes": [{"reward": list(g), "n": [8] * len(g)} for g in groups]}
+
+    cells = {"a": [cell((0, 8, 3, 5)), cell((1, 1))], "b": [cell((0, 0, 8, 8))]}
+    assert cal.mixed_share(cells) == {"a": pytest.approx((0.5 + 1.0) / 2), "b": 0.0}
 
 
 def test_vectorised_tau_b_equals_scipy_with_ties():
@@ -308,9 +335,10 @@ def test_cli_with_rank_agreement_and_noise_matching(known, tmp_path, capsys):
     out = tmp_path / "full.json"
     assert main(["calibrate", str(known.folder), "--out", str(out), "--sim-seeds", "8", "--starts", "1"]) == 0
     printed = capsys.readouterr().out
-    assert "Kendall tau" in printed and "real vs real" in printed
+    assert "Kendall tau" in printed and "real vs real" in printed and "groups with mixed rewards" in printed
     r = C.load_preset(out).report
     assert r["rank"]["real_split_half"]["splits"] == 35
+    assert set(r["rank"]["real_mixed_share"]) == set(r["rank"]["fitted"]["sim_mixed_share"]) == set(STRATEGIES)
     for label in ("fitted", "default"):
         tau = r["rank"][label]["all_seeds"]
         assert tau["ci_low"] <= tau["tau"] <= tau["ci_high"] and tau["n_strategies"] == 3
