@@ -160,7 +160,7 @@ def final_accuracy(
     ax.set_yticks(y, order)
     ax.set_xlabel(label)
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, frameon=False)  # clear of the bars
     return _save(fig, path)
 
 
