@@ -75,6 +75,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # vLLM logs to stdout at INFO by default, into this command's tables: send its
+    # warnings and errors to stderr instead, unless the user set either variable.
+    os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
+    os.environ.setdefault("VLLM_LOGGING_LEVEL", "WARNING")
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

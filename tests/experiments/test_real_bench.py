@@ -46,6 +46,7 @@ def test_a_killed_real_bench_resumes_without_repeating_or_losing_a_cell(h, tmp_p
 
     res = h.cli("bench", str(CONFIG), "--out", str(out), *TINY, timeout=900)
     assert res.returncode == 0, res.stderr[-3000:]
+    assert "WARNING" not in res.stdout and "| sparft_target |" in res.stdout  # vLLM logs to stderr
     done = _cells(out)
     assert sorted(done) == ["sparft_target__seed000.json", "uniform__seed000.json"]
     assert done[name] == data  # the finished cell was kept, not rerun
