@@ -42,7 +42,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-__all__ = ["Entry", "Registry", "default_row", "import_path", "param_rows", "summary_of"]
+__all__ = ["Entry", "Registry", "default_row", "import_path", "param_rows", "subclass_check", "summary_of"]
 
 T = TypeVar("T")
 
@@ -108,6 +108,23 @@ def import_path(path: str) -> Any:
     except (ImportError, AttributeError) as e:
         raise ValueError(f"cannot import {path!r}: {e}") from None
     return obj
+
+
+def subclass_check(base: type, public: str, params: str) -> Callable[[str, Any], Any]:
+    """A :class:`Registry` ``check`` for plugins that subclass ``base`` (named ``public``
+    in errors) and declare their hyperparameters as a dataclass ``Params``: a plugin
+    registered under a name (not a ``"module:Class"`` path) takes that name."""
+
+    def check(name: str, cls: Any) -> Any:
+        if not (isinstance(cls, type) and issubclass(cls, base)):
+            raise ValueError(f"{name!r} is not a {public} subclass (got {cls!r})")
+        if not dataclasses.is_dataclass(getattr(cls, "Params", None)):
+            raise ValueError(f"{cls.__name__}.Params must be {params}")
+        if ":" not in name:
+            cls.name = name
+        return cls
+
+    return check
 
 
 def default_row(entry: Entry[Any]) -> dict[str, Any]:

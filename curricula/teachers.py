@@ -39,7 +39,7 @@ import numpy as np
 from sparft.curricula.arms import ArmSet
 from sparft.curricula.outcome import StepOutcome
 from sparft.fileio import to_jsonable
-from sparft.registry import Entry, Registry, param_rows
+from sparft.registry import Entry, Registry, param_rows, subclass_check
 
 __all__ = [
     "ACTION_MODES",
@@ -249,16 +249,6 @@ def _diff(a: Any, b: Any) -> str:
 
 
 # ----------------------------------------------------------------- registry
-def _check_teacher(name: str, cls: Any) -> type[Teacher]:
-    if not (isinstance(cls, type) and issubclass(cls, Teacher)):
-        raise ValueError(f"{name!r} is not a sparft.curricula.Teacher subclass (got {cls!r})")
-    if not dataclasses.is_dataclass(cls.Params):
-        raise ValueError(f"{cls.__name__}.Params must be a dataclass")
-    if ":" not in name:
-        cls.name = name
-    return cls
-
-
 def _row(entry: Entry[type[Teacher]]) -> dict[str, Any]:
     cls = entry.target
     return {
@@ -277,7 +267,7 @@ STRATEGIES: Registry[type[Teacher]] = Registry(
     plural="strategies",
     listing="sparft strategies",
     modules=("sparft.curricula.strategies", "_"),
-    check=_check_teacher,
+    check=subclass_check(Teacher, "sparft.curricula.Teacher", "a dataclass"),
     row=_row,
     alternatives="'BANDIT+SIGNAL' composes one, 'package.module:Class' imports one",
 )

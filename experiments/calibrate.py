@@ -855,14 +855,12 @@ def split_half_tau(b: Bench, strategies: Sequence[str]) -> dict[str, Any]:
     if half < 1:
         return {"seeds": common, "splits": 0, "mean": math.nan, "min": math.nan, "max": math.nan, "taus": []}
     finals = {s: {int(c["seed"]): float(c["final_accuracy"]) for c in per[s]} for s in strategies}
-    taus, seen = [], set()
+    taus = []
     for a in combinations(common, half):
         rest = [x for x in common if x not in a]
         for bb in combinations(rest, half):
-            key = frozenset((a, bb))
-            if key in seen:
+            if bb[0] < a[0]:  # each unordered pair of halves once
                 continue
-            seen.add(key)
             ma = np.array([[np.mean([finals[s][x] for x in a]) for s in strategies]])
             mb = np.array([[np.mean([finals[s][x] for x in bb]) for s in strategies]])
             taus.append(float(tau_b(ma, mb)[0]))

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sparft.registry import Entry, Registry, param_rows
+from sparft.registry import Entry, Registry, param_rows, subclass_check
 
 if TYPE_CHECKING:
     from sparft.curricula.arms import ArmSet
@@ -130,18 +130,6 @@ class LearnerPlugin:
         return f"{self.name} learner ({self.label(cfg)})"
 
 
-def _check(name: str, plugin: Any) -> type[LearnerPlugin]:
-    if not (isinstance(plugin, type) and issubclass(plugin, LearnerPlugin)):
-        raise ValueError(
-            f"{name!r} is not a sparft.experiments.learners.LearnerPlugin subclass (got {plugin!r})"
-        )
-    if not dataclasses.is_dataclass(getattr(plugin, "Params", None)):
-        raise ValueError(f"{plugin.__name__}.Params must be the dataclass of learner.params")
-    if ":" not in name:
-        plugin.name = name
-    return plugin
-
-
 def _row(entry: Entry[type[LearnerPlugin]]) -> dict[str, Any]:
     plugin = entry.target
     return {
@@ -159,7 +147,9 @@ LEARNERS: Registry[type[LearnerPlugin]] = Registry(
     "learner",
     listing="sparft plugins learner",
     modules=("sparft.experiments", "learner_"),
-    check=_check,
+    check=subclass_check(
+        LearnerPlugin, "sparft.experiments.learners.LearnerPlugin", "the dataclass of learner.params"
+    ),
     row=_row,
     alternatives="'package.module:Plugin'",
 )
